@@ -1,0 +1,1 @@
+"""Archive importers: platform-independent formats (takedown CSV, generic CSV/JSON with a column map) and the runner."""

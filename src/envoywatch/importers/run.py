@@ -1,0 +1,244 @@
+"""Run archive imports: expand paths, detect formats, land each file as one all-or-nothing batch.
+
+A file is one batch in one transaction: it lands whole or not at all (a killed process leaves the store
+as before the batch). A file whose bytes (sha256) were already imported in the same format is skipped,
+so re-running an interrupted import resumes where it stopped, and importing twice changes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable, Iterable
+
+from envoywatch import __version__
+from envoywatch.errors import ImportFormatError, RecordError
+from envoywatch.importers.base import FORMATS, Bundle, FormatSpec, Reject, SkipFile, Source, load_formats, make_sniff
+from envoywatch.store.db import Store
+
+FLUSH_ROWS = 50_000
+
+_BATCH_COLUMN = {
+    "posts": "batch_id",
+    "accounts": "first_batch_id",
+    "account_snapshots": "batch_id",
+    "post_metrics": "batch_id",
+    "account_follows": "batch_id",
+}
+
+
+@dataclass
+class FileResult:
+    path: Path
+    format: str | None
+    detected: bool
+    status: str  # done | done_with_rejects | skipped | already_imported
+    batch_id: int | None = None
+    records: int = 0
+    new_posts: int = 0
+    new_accounts: int = 0
+    rejects: int = 0
+    note: str | None = None
+    seconds: float = 0.0
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
+    out: list[Path] = []
+    for p in paths:
+        p = Path(p)
+        if not p.exists():
+            raise ImportFormatError("no such file or directory", str(p), "check the path")
+        if p.is_dir():
+            files = sorted(f for f in p.rglob("*") if f.is_file() and not any(part.startswith(".") for part in f.relative_to(p).parts))
+            out.extend(files)
+        else:
+            out.append(p)
+    return out
+
+
+def detect_format(path: Path) -> FormatSpec:
+    load_formats()
+    if path.stat().st_size == 0:
+        raise ImportFormatError("the file is empty", f"{path}:1", "check the export; an empty file holds nothing to import")
+    sniff = make_sniff(path)
+    if not sniff.head.strip():
+        raise ImportFormatError("the file holds only whitespace", f"{path}:1", "check the export; there is nothing to import")
+    for spec in sorted(FORMATS.values(), key=lambda s: (s.priority, s.name)):
+        try:
+            if spec.sniff(sniff):
+                return spec
+        except Exception:  # a sniffer must never break detection of the others
+            continue
+    raise ImportFormatError(
+        "unknown format (no importer recognises this file)", f"{path}:1",
+        "name the format with --format (see envoywatch import --list-formats), or map its columns with "
+        "--format generic --map MAPPING.yaml",
+    )
+
+
+def get_format(name: str) -> FormatSpec:
+    load_formats()
+    if name not in FORMATS:
+        raise ImportFormatError(f"unknown format '{name}'", None, f"use one of: {', '.join(sorted(FORMATS))}")
+    return FORMATS[name]
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def import_paths(store: Store, paths: Iterable[str | Path], fmt: str | None = None, skip_bad: bool = False,
+                 force: bool = False, captured_at: datetime | None = None, progress: bool = False,
+                 simulated: bool = False, options: dict | None = None,
+                 on_file: Callable[[FileResult], None] | None = None) -> list[FileResult]:
+    files = expand_paths(paths)
+    results: list[FileResult] = []
+    bar = _Progress(files, enabled=progress)
+    try:
+        for path in files:
+            res = import_file(store, path, fmt=fmt, skip_bad=skip_bad, force=force, captured_at=captured_at,
+                              simulated=simulated, options=options, bar=bar)
+            results.append(res)
+            if on_file:
+                on_file(res)
+    finally:
+        bar.close()
+    return results
+
+
+def import_file(store: Store, path: Path, fmt: str | None = None, skip_bad: bool = False, force: bool = False,
+                captured_at: datetime | None = None, simulated: bool = False, options: dict | None = None,
+                bar: "_Progress | None" = None) -> FileResult:
+    t0 = time.perf_counter()
+    path = Path(path).resolve()
+    spec = get_format(fmt) if fmt else detect_format(path)
+    digest = sha256_file(path)
+    if not force:
+        prev = store.con.execute(
+            "SELECT batch_id FROM import_batches WHERE sha256 = ? AND format = ? ORDER BY batch_id LIMIT 1",
+            [digest, spec.name]).fetchone()
+        if prev:
+            if bar:
+                bar.skip(path)
+            return FileResult(path, spec.name, fmt is None, "already_imported", prev[0],
+                              note=f"already imported in batch {prev[0]} (use --force to read it again)")
+    source = Source(path, captured_at=captured_at, options=options)
+    if bar:
+        bar.start(path, source)
+    res = FileResult(path, spec.name, fmt is None, "done")
+    with store.transaction():
+        batch_id = store.next_id("import_batches", "batch_id")
+        res.batch_id = batch_id
+        posts_before, accounts_before = store.count("posts"), store.count("accounts")
+        store.write("import_batches", [{
+            "batch_id": batch_id, "source_path": str(path), "format": spec.name, "detected": fmt is None,
+            "sha256": digest, "size_bytes": path.stat().st_size, "started_at": utcnow(), "status": "running",
+            "simulated": simulated, "tool_version": __version__,
+        }])
+        buffer: dict[str, list[dict]] = {}
+        buffered = 0
+        reject_rows: list[dict] = []
+        try:
+            for item in spec.read(source):
+                if isinstance(item, Reject):
+                    if not skip_bad:
+                        raise RecordError(
+                            item.reason, f"{path}:{item.line}",
+                            "correct or remove that record, or re-run with --skip-bad to import the rest "
+                            "and keep it in the rejects table", raw=item.raw)
+                    res.rejects += 1
+                    reject_rows.append({"batch_id": batch_id, "source_path": str(path), "line": item.line,
+                                        "reason": item.reason, "raw_excerpt": item.raw})
+                    continue
+                res.records += 1
+                for table, rows in item.rows.items():
+                    col = _BATCH_COLUMN.get(table)
+                    if col:
+                        for r in rows:
+                            r[col] = batch_id
+                    buffer.setdefault(table, []).extend(rows)
+                    buffered += len(rows)
+                if buffered >= FLUSH_ROWS:
+                    _flush(store, buffer)
+                    buffered = 0
+                    if bar:
+                        bar.update(source)
+        except SkipFile as why:
+            res.status, res.note = "skipped", str(why)
+        _flush(store, buffer)
+        if reject_rows:
+            store.write("rejects", reject_rows)
+            res.status = "done_with_rejects" if res.status == "done" else res.status
+        res.new_posts = store.count("posts") - posts_before
+        res.new_accounts = store.count("accounts") - accounts_before
+        store.con.execute(
+            "UPDATE import_batches SET finished_at = ?, status = ?, records_read = ?, posts = ?, accounts = ?, "
+            "rejects = ?, note = ? WHERE batch_id = ?",
+            [utcnow(), res.status, res.records, res.new_posts, res.new_accounts, res.rejects, res.note, batch_id])
+    res.seconds = time.perf_counter() - t0
+    if bar:
+        bar.finish(source)
+    return res
+
+
+def _flush(store: Store, buffer: dict[str, list[dict]]) -> None:
+    for table in list(buffer):
+        rows = buffer.pop(table)
+        if rows:
+            store.write(table, rows)
+
+
+class _Progress:
+    """A rich progress bar over bytes, on stderr, only when asked for (the CLI asks on a terminal)."""
+
+    def __init__(self, files: list[Path], enabled: bool):
+        self.enabled = enabled and bool(files)
+        self.task = None
+        if not self.enabled:
+            return
+        from rich.console import Console
+        from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
+
+        total = sum(f.stat().st_size for f in files)
+        self.progress = Progress(TextColumn("[bold]import[/] {task.description}"), BarColumn(), DownloadColumn(),
+                                 TransferSpeedColumn(), TimeRemainingColumn(), console=Console(stderr=True),
+                                 transient=False)
+        self.progress.start()
+        self.task = self.progress.add_task("", total=total)
+        self.done = 0
+
+    def start(self, path: Path, source: Source) -> None:
+        if self.enabled:
+            self.progress.update(self.task, description=path.name[:40], completed=self.done)
+
+    def update(self, source: Source) -> None:
+        if self.enabled:
+            self.progress.update(self.task, completed=self.done + min(source.bytes_read, source.size))
+
+    def finish(self, source: Source) -> None:
+        if self.enabled:
+            self.done += source.size
+            self.progress.update(self.task, completed=self.done)
+
+    def skip(self, path: Path) -> None:
+        if self.enabled:
+            self.done += path.stat().st_size
+            self.progress.update(self.task, completed=self.done)
+
+    def close(self) -> None:
+        if self.enabled:
+            self.progress.stop()
+
+
+__all__ = ["FileResult", "import_paths", "import_file", "detect_format", "get_format", "expand_paths", "Bundle"]

@@ -1,0 +1,1 @@
+"""One package per platform (slug = package name = CLI argument = `platform` column)."""

@@ -1,0 +1,185 @@
+"""The embedded DuckDB store: open, migrate, write idempotently, expose tables to Ibis."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+import duckdb
+import pyarrow as pa
+
+from envoywatch.errors import StoreError
+from envoywatch.schema import TABLES, Table
+from envoywatch.store import migrations
+
+_ARROW_TYPES = {
+    "VARCHAR": pa.string(),
+    "BIGINT": pa.int64(),
+    "INTEGER": pa.int32(),
+    "DOUBLE": pa.float64(),
+    "BOOLEAN": pa.bool_(),
+    "TIMESTAMP": pa.timestamp("us"),
+    "DATE": pa.date32(),
+    "VARCHAR[]": pa.list_(pa.string()),
+}
+
+# Per-table special rules for re-imports on top of the generic "coalesce" policy.
+_CONFLICT_OVERRIDES = {
+    # a post first seen embedded in another post becomes 'primary' once its own timeline is imported
+    ("posts", "observed"): "CASE WHEN EXCLUDED.observed = 'primary' THEN 'primary' ELSE {t}.observed END",
+    # keep the first batch that brought a row
+    ("posts", "batch_id"): "{t}.batch_id",
+    ("accounts", "first_batch_id"): "{t}.first_batch_id",
+}
+
+
+def arrow_schema(table: Table) -> pa.Schema:
+    return pa.schema([pa.field(c.name, _ARROW_TYPES[c.type]) for c in table.columns])
+
+
+def default_db_path() -> Path:
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("envoywatch", appauthor=False)) / "envoywatch.duckdb"
+
+
+class Store:
+    """One DuckDB file. Use as a context manager, or call close()."""
+
+    def __init__(self, path: str | os.PathLike | None = None, read_only: bool = False, migrate: bool = True):
+        self.path = Path(path) if path else default_db_path()
+        self.read_only = read_only
+        if read_only and not self.path.exists():
+            raise StoreError(
+                "the store does not exist yet", str(self.path),
+                "import data first (envoywatch import PATH, or envoywatch demo), or point --db / ENVOYWATCH_DB at an existing store",
+            )
+        if not read_only:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.con = duckdb.connect(str(self.path), read_only=read_only)
+        except duckdb.Error as exc:  # locked by another process, not a DuckDB file, newer format...
+            raise StoreError(
+                f"cannot open the store ({str(exc).splitlines()[0]})", str(self.path),
+                "close other envoywatch processes using this store, or choose another file with --db",
+            ) from None
+        self._ibis = None
+        if migrate and not read_only:
+            migrations.migrate(self.con)
+        elif read_only:
+            migrations.check_version(self.con, self.path)
+
+    # --- lifecycle -------------------------------------------------------------------------------
+    def close(self) -> None:
+        if self.con is not None:
+            self.con.close()
+            self.con = None
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """All-or-nothing: on any exception (or a killed process) nothing of the block remains."""
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            yield
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+        else:
+            self.con.execute("COMMIT")
+
+    # --- writing ---------------------------------------------------------------------------------
+    def write(self, table_name: str, rows: Iterable[dict[str, Any]] | pa.Table) -> int:
+        """Insert rows with the table's re-import policy. Returns the number of rows offered."""
+        table = TABLES[table_name]
+        if isinstance(rows, pa.Table):
+            data = rows
+        else:
+            rows = _dedupe(table, rows)
+            if not rows:
+                return 0
+            data = pa.Table.from_pylist(rows, schema=arrow_schema(table))
+        if data.num_rows == 0:
+            return 0
+        self.con.register("_ew_stage", data)
+        try:
+            self.con.execute(_insert_sql(table))
+        finally:
+            self.con.unregister("_ew_stage")
+        return data.num_rows
+
+    def count(self, table_name: str) -> int:
+        return self.con.execute(f'SELECT count(*) FROM "{table_name}"').fetchone()[0]
+
+    def next_id(self, table_name: str, column: str) -> int:
+        return self.con.execute(f'SELECT coalesce(max("{column}"), 0) + 1 FROM "{table_name}"').fetchone()[0]
+
+    # --- reading ---------------------------------------------------------------------------------
+    def ibis(self):
+        """An Ibis DuckDB backend on this store's connection: the table accessors analyses build on."""
+        if self._ibis is None:
+            import ibis
+
+            self._ibis = ibis.duckdb.from_connection(self.con)
+        return self._ibis
+
+    def table(self, name: str):
+        """Ibis table expression for a store table (see docs/schema.md)."""
+        if name not in TABLES:
+            raise StoreError(f"unknown table '{name}'", str(self.path), f"use one of: {', '.join(TABLES)}")
+        return self.ibis().table(name)
+
+    def query(self, sql: str, params: list | None = None) -> pa.Table:
+        return self.con.execute(sql, params or []).to_arrow_table()
+
+
+def _dedupe(table: Table, rows: Iterable[dict]) -> list[dict]:
+    """Drop repeats of a key within one write (ON CONFLICT cannot touch a row twice in one statement)."""
+    if not table.key:
+        return list(rows)
+    seen: dict[tuple, dict] = {}
+    key = table.key
+    for r in rows:
+        k = tuple(r.get(c) for c in key)
+        prev = seen.get(k)
+        if prev is None:
+            seen[k] = r
+        elif table.on_conflict == "coalesce":
+            for c, v in r.items():
+                if prev.get(c) is None and v is not None:
+                    prev[c] = v
+            if table.name == "posts" and r.get("observed") == "primary":
+                prev["observed"] = "primary"
+    return list(seen.values())
+
+
+_SQL_CACHE: dict[str, str] = {}
+
+
+def _insert_sql(table: Table) -> str:
+    sql = _SQL_CACHE.get(table.name)
+    if sql:
+        return sql
+    cols = ", ".join(f'"{c}"' for c in table.column_names)
+    sql = f'INSERT INTO "{table.name}" ({cols}) SELECT {cols} FROM _ew_stage'
+    if table.key:
+        if table.on_conflict == "coalesce":
+            sets = []
+            for c in table.column_names:
+                if c in table.key:
+                    continue
+                tmpl = _CONFLICT_OVERRIDES.get((table.name, c))
+                expr = tmpl.format(t=f'"{table.name}"') if tmpl else f'coalesce("{table.name}"."{c}", EXCLUDED."{c}")'
+                sets.append(f'"{c}" = {expr}')
+            sql += " ON CONFLICT DO UPDATE SET " + ", ".join(sets)
+        else:
+            sql += " ON CONFLICT DO NOTHING"
+    _SQL_CACHE[table.name] = sql
+    return sql

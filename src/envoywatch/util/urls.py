@@ -1,0 +1,149 @@
+"""URL normalization and registered domains, offline.
+
+normalize_url folds what differs between two links to the same page: scheme and host case, default
+ports, 'www.', mobile and AMP hosts (m., mobile., amp.), AMP paths, tracking parameters (utm_*, fbclid,
+gclid...), fragments, and redirect wrappers (l.facebook.com, google.com/url, t.umblr.com...). It never
+fetches anything: shorteners (t.co, bit.ly) stay as they are unless the platform gave the expanded URL.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
+
+TRACKING_PARAMS = {
+    "fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "yclid", "igshid", "igsh", "mc_cid", "mc_eid",
+    "ref_src", "ref_url", "cmpid", "cmp", "ocid", "spm", "share", "smid", "smtyp", "mkt_tok", "_ga", "_gl",
+    "at_medium", "at_campaign", "at_custom1", "at_custom2", "at_custom3", "at_custom4", "s_cid", "__twitter_impression",
+    "vero_id", "hss_channel", "wt_mc", "wt.mc_id", "rss", "feature", "src", "ns_source", "ns_mchannel", "ns_campaign",
+    "ns_linkname", "ns_fee", "sr_share", "amp", "outputtype",
+}
+TRACKING_PREFIXES = ("utm_", "pk_", "hsa_", "mtm_")
+# host -> query parameter holding the real target
+REDIRECT_WRAPPERS = {
+    "l.facebook.com": "u", "lm.facebook.com": "u", "m.facebook.com/l.php": "u", "www.google.com/url": "q",
+    "google.com/url": "q", "t.umblr.com": "z", "out.reddit.com": "url", "l.instagram.com": "u",
+    "href.li": None, "www.youtube.com/redirect": "q", "youtube.com/redirect": "q", "vk.com/away.php": "to",
+    "away.vk.com": "to", "l.messenger.com": "u",
+}
+MOBILE_PREFIXES = ("m.", "mobile.", "amp.", "mobil.")
+_SCHEME_RE = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
+
+
+@lru_cache(maxsize=1)
+def _extractor():
+    import tldextract
+
+    # suffix_list_urls=() : use the public suffix list snapshot bundled with tldextract, never the network
+    return tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
+
+
+@lru_cache(maxsize=200_000)
+def registered_domain(host_or_url: str | None) -> str | None:
+    """'news.cgtn.com' -> 'cgtn.com'; 'www.bbc.co.uk' -> 'bbc.co.uk'; IPs and bare names as they are."""
+    if not host_or_url:
+        return None
+    host = host_or_url
+    if "/" in host or ":" in host:
+        host = urlsplit(host if _SCHEME_RE.match(host) else "http://" + host).hostname or ""
+    host = host.lower().strip(".")
+    if not host:
+        return None
+    ext = _extractor()(host)
+    dom = getattr(ext, "top_domain_under_public_suffix", None) or getattr(ext, "registered_domain", None)
+    return dom or host
+
+
+def _unwrap(parts) -> str | None:
+    host = (parts.hostname or "").lower()
+    for key, param in REDIRECT_WRAPPERS.items():
+        h, _, p = key.partition("/")
+        if host == h and (not p or parts.path.lstrip("/").startswith(p)):
+            if param is None:
+                return unquote(parts.query) or None
+            for k, v in parse_qsl(parts.query, keep_blank_values=True):
+                if k == param and v:
+                    return v
+    return None
+
+
+@lru_cache(maxsize=200_000)
+def normalize_url(url: str | None) -> str | None:
+    if not url:
+        return None
+    url = url.strip()
+    if not _SCHEME_RE.match(url):
+        if url.startswith("//"):
+            url = "http:" + url
+        elif "." in url.split("/", 1)[0]:
+            url = "http://" + url
+        else:
+            return url
+    for _ in range(3):  # nested redirect wrappers
+        try:
+            parts = urlsplit(url)
+        except ValueError:
+            return url
+        target = _unwrap(parts)
+        if not target or not _SCHEME_RE.match(target):
+            break
+        url = target
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https"):
+        return url
+    try:
+        host = (parts.hostname or "").lower().rstrip(".")
+        port = parts.port
+    except ValueError:
+        return url
+    if host.startswith("www."):
+        host = host[4:]
+    for pre in MOBILE_PREFIXES:
+        if host.startswith(pre) and host.count(".") >= 2:
+            host = host[len(pre):]
+            break
+    netloc = host if port in (None, 80, 443) else f"{host}:{port}"
+    path = parts.path or "/"
+    path = re.sub(r"/amp/?$", "/", path)
+    if path.endswith(".amp") or path.endswith(".amp.html"):
+        path = path[: path.rindex(".amp")] + (".html" if path.endswith(".amp.html") else "")
+    if len(path) > 1 and path.endswith("/"):
+        path = path.rstrip("/") or "/"
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
+             if k.lower() not in TRACKING_PARAMS and not k.lower().startswith(TRACKING_PREFIXES)]
+    # https and http of the same page are the same link for amplification counts
+    return urlunsplit(("https", netloc, path, urlencode(query), ""))
+
+
+def url_row(platform: str, post_id: str, position: int, url: str, expanded: str | None = None) -> dict:
+    """One post_urls row from a link as given and its platform-expanded form."""
+    best = expanded or url
+    norm = normalize_url(best)
+    host = None
+    if norm and norm.startswith("https://"):
+        host = urlsplit(norm).hostname
+    return {
+        "platform": platform, "post_id": post_id, "position": position, "url": url,
+        "expanded_url": expanded, "normalized_url": norm, "host": host,
+        "domain": registered_domain(host) if host else None,
+    }
+
+
+_URL_IN_TEXT = re.compile(r"https?://[^\s<>\"'\u3000]+", re.I)
+_HASHTAG_IN_TEXT = re.compile(r"(?:^|(?<=[^\w&/]))[#＃](\w*[^\W\d_]\w*)", re.U)
+_MENTION_IN_TEXT = re.compile(r"(?:^|(?<=[^\w@.]))@([A-Za-z0-9_]{1,30}(?:@[A-Za-z0-9.-]+\.[A-Za-z]{2,})?)")
+
+
+def urls_in_text(text: str | None) -> list[str]:
+    if not text:
+        return []
+    return [u.rstrip(".,;:!?)]}»”'") for u in _URL_IN_TEXT.findall(text)]
+
+
+def hashtags_in_text(text: str | None) -> list[str]:
+    return _HASHTAG_IN_TEXT.findall(text) if text else []
+
+
+def mentions_in_text(text: str | None) -> list[str]:
+    return _MENTION_IN_TEXT.findall(text) if text else []
