@@ -33,6 +33,9 @@ class Table:
     #   "coalesce" - fill stored NULLs from the new row, never overwrite a value (profiles, posts)
     on_conflict: str = "ignore"
     group: str = "data"
+    # child tables of posts: rows land only with a post that is new to the store, so their key is
+    # enforced by the writer (cheaper than a PRIMARY KEY index on every row), not by a constraint
+    parent: str | None = None
 
     @property
     def column_names(self) -> list[str]:
@@ -121,14 +124,14 @@ _t(Table("post_urls", "Links in a post: as given, expanded where the platform gi
     C("normalized_url", "VARCHAR", "lower-case scheme/host, no tracking parameters or fragment, mobile/AMP hosts folded"),
     C("domain", "VARCHAR", "registered domain of the normalized URL (public suffix list bundled, offline)"),
     C("host", "VARCHAR", "full host name of the normalized URL"),
-), key=("platform", "post_id", "position")))
+), key=("platform", "post_id", "position"), parent="posts"))
 
 _t(Table("post_hashtags", "Hashtags in a post (one row per distinct tag, case-folded).", (
     C("platform", "VARCHAR", "platform slug", True),
     C("post_id", "VARCHAR", "post id", True),
     C("tag", "VARCHAR", "hashtag as written, without '#'", True),
     C("tag_norm", "VARCHAR", "case-folded tag", True),
-), key=("platform", "post_id", "tag_norm")))
+), key=("platform", "post_id", "tag_norm"), parent="posts"))
 
 _t(Table("post_mentions", "Accounts mentioned in a post.", (
     C("platform", "VARCHAR", "platform slug", True),
@@ -136,7 +139,7 @@ _t(Table("post_mentions", "Accounts mentioned in a post.", (
     C("handle", "VARCHAR", "mentioned handle as written, without '@'", True),
     C("handle_norm", "VARCHAR", "case-folded handle", True),
     C("account_id", "VARCHAR", "mentioned account id where the platform gives it"),
-), key=("platform", "post_id", "handle_norm")))
+), key=("platform", "post_id", "handle_norm"), parent="posts"))
 
 _t(Table("post_media", "Media attached to a post.", (
     C("platform", "VARCHAR", "platform slug", True),
@@ -146,7 +149,7 @@ _t(Table("post_media", "Media attached to a post.", (
     C("url", "VARCHAR", "media URL or preview URL"),
     C("media_key", "VARCHAR", "platform media key / id"),
     C("alt_text", "VARCHAR", "alt text where given"),
-), key=("platform", "post_id", "position")))
+), key=("platform", "post_id", "position"), parent="posts"))
 
 _t(Table("account_follows", "Follow edges observed at a capture time (e.g. the accounts a state account follows).", (
     C("platform", "VARCHAR", "platform slug", True),
@@ -257,7 +260,7 @@ def ddl(table: Table) -> str:
     for c in table.columns:
         null = " NOT NULL" if c.required else ""
         cols.append(f'"{c.name}" {c.type}{null}')
-    if table.key:
+    if table.key and not table.parent:
         cols.append("PRIMARY KEY (" + ", ".join(f'"{k}"' for k in table.key) + ")")
     return f'CREATE TABLE IF NOT EXISTS "{table.name}" (\n  ' + ",\n  ".join(cols) + "\n)"
 
@@ -283,7 +286,11 @@ def schema_markdown() -> str:
         out.append(t.doc)
         out.append("")
         if t.key:
-            out.append(f"Key: `({', '.join(t.key)})`; on re-import: {t.on_conflict}.")
+            if t.parent:
+                out.append(f"Key: `({', '.join(t.key)})`, kept by the writer: rows land only together with a "
+                           f"new `{t.parent}` row, so re-imports add nothing.")
+            else:
+                out.append(f"Key: `({', '.join(t.key)})`; on re-import: {t.on_conflict}.")
             out.append("")
         out.append("| column | type | required | meaning |")
         out.append("| --- | --- | --- | --- |")

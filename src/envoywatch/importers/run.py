@@ -193,10 +193,8 @@ def import_file(store: Store, path: Path, fmt: str | None = None, skip_bad: bool
 
 
 def _flush(store: Store, buffer: dict[str, list[dict]]) -> None:
-    for table in list(buffer):
-        rows = buffer.pop(table)
-        if rows:
-            store.write(table, rows)
+    store.write_many(buffer)
+    buffer.clear()
 
 
 class _Progress:
