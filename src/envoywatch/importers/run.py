@@ -127,7 +127,8 @@ def import_file(store: Store, path: Path, fmt: str | None = None, skip_bad: bool
     if not force:
         prev = store.con.execute(
             "SELECT batch_id FROM import_batches WHERE sha256 = ? AND format = ? ORDER BY batch_id LIMIT 1",
-            [digest, spec.name]).fetchone()
+            [digest, spec.name]).fetchall()
+        prev = prev[0] if prev else None
         if prev:
             if bar:
                 bar.skip(path)

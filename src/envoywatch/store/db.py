@@ -206,10 +206,16 @@ class Store:
         return data.num_rows
 
     def count(self, table_name: str) -> int:
-        return self.con.execute(f'SELECT count(*) FROM "{table_name}"').fetchone()[0]
+        return self.scalar(f'SELECT count(*) FROM "{table_name}"')
 
     def next_id(self, table_name: str, column: str) -> int:
-        return self.con.execute(f'SELECT coalesce(max("{column}"), 0) + 1 FROM "{table_name}"').fetchone()[0]
+        return self.scalar(f'SELECT coalesce(max("{column}"), 0) + 1 FROM "{table_name}"')
+
+    def scalar(self, sql: str, params: list | None = None):
+        """First value of the first row, or None. Fetches the whole result: DuckDB 2.0 refuses further work
+        on a connection whose last result was only partly fetched (fetchone() leaves it open)."""
+        rows = self.con.execute(sql, params or []).fetchall()
+        return rows[0][0] if rows else None
 
     # --- reading ---------------------------------------------------------------------------------
     def ibis(self):

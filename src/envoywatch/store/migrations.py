@@ -19,11 +19,10 @@ MIGRATIONS: dict[int, callable] = {}
 def _meta_version(con) -> int | None:
     exists = con.execute(
         "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_meta'"
-    ).fetchone()[0]
+    ).fetchall()[0][0]
     if not exists:
         return None
-    row = con.execute("SELECT max(version) FROM schema_meta").fetchone()
-    return row[0]
+    return con.execute("SELECT max(version) FROM schema_meta").fetchall()[0][0]
 
 
 def check_version(con, path) -> int:

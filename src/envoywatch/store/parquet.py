@@ -30,7 +30,7 @@ def export_parquet(store: Store, directory: str | Path) -> dict[str, int]:
     for name, table in TABLES.items():
         order = ", ".join(f'"{k}"' for k in table.key) or "1"
         target = d / f"{name}.parquet"
-        store.con.execute(f"COPY (SELECT * FROM \"{name}\" ORDER BY {order}) TO '{_sql_str(target)}' (FORMAT parquet, COMPRESSION zstd)")
+        store.con.execute(f"COPY (SELECT * FROM \"{name}\" ORDER BY {order}) TO '{_sql_str(target)}' (FORMAT parquet, COMPRESSION zstd)").fetchall()
         counts[name] = store.count(name)
     (d / MANIFEST).write_text(json.dumps({"envoywatch": __version__, "schema_version": SCHEMA_VERSION,
                                            "tables": counts}, indent=1))
