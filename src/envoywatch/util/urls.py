@@ -73,6 +73,8 @@ def normalize_url(url: str | None) -> str | None:
     if not url:
         return None
     url = url.strip()
+    if url.split(":", 1)[0].lower() in ("mailto", "tel", "javascript", "data", "sms", "urn", "at"):
+        return url
     if not _SCHEME_RE.match(url):
         if url.startswith("//"):
             url = "http:" + url

@@ -1,0 +1,79 @@
+"""URL normalization, registered domains and time parsing (offline, exact)."""
+
+from datetime import datetime
+
+import pytest
+
+from envoywatch.errors import RecordError
+from envoywatch.util.timeparse import parse_int, parse_time
+from envoywatch.util.urls import hashtags_in_text, mentions_in_text, normalize_url, registered_domain, url_row, urls_in_text
+
+
+@pytest.mark.parametrize("raw,expected", [
+    ("https://www.globaltimes.cn/page/202003/1182385.shtml?utm_source=twitter&utm_medium=social", "https://globaltimes.cn/page/202003/1182385.shtml"),
+    ("HTTP://News.CGTN.com/news/2020-03-01/x.html#comments", "https://news.cgtn.com/news/2020-03-01/x.html"),
+    ("https://m.facebook.com/story?id=1&fbclid=abc", "https://facebook.com/story?id=1"),
+    ("https://amp.theguardian.com/world/2020/mar/01/story", "https://theguardian.com/world/2020/mar/01/story"),
+    ("https://l.facebook.com/l.php?u=https%3A%2F%2Fwww.rt.com%2Fnews%2F1%2F%3Futm_campaign%3Dx&h=AT0", "https://rt.com/news/1"),
+    ("https://www.google.com/url?q=https://sputniknews.com/a/&sa=D", "https://sputniknews.com/a"),
+    ("https://example.com:443/a/", "https://example.com/a"),
+    ("https://example.com/news/story/amp", "https://example.com/news/story"),
+    ("t.co/abc", "https://t.co/abc"),
+])
+def test_normalize_url(raw, expected):
+    assert normalize_url(raw) == expected
+
+
+def test_normalize_keeps_meaningful_query_and_non_http():
+    assert normalize_url("https://www.youtube.com/watch?v=abc&feature=share") == "https://youtube.com/watch?v=abc"
+    assert normalize_url("mailto:press@mfa.gov.cn") == "mailto:press@mfa.gov.cn"
+    assert normalize_url("") is None
+
+
+@pytest.mark.parametrize("host,dom", [
+    ("news.cgtn.com", "cgtn.com"), ("www.bbc.co.uk", "bbc.co.uk"), ("english.news.cn", "news.cn"),
+    ("https://sputniknews.com/x", "sputniknews.com"), ("chinadaily.com.cn", "chinadaily.com.cn"),
+    ("www.presstv.ir", "presstv.ir"),
+])
+def test_registered_domain_offline(host, dom):
+    assert registered_domain(host) == dom
+
+
+def test_url_row_uses_expanded_url():
+    r = url_row("x", "1", 0, "https://t.co/Ab", "https://www.xinhuanet.com/english/2020-03/01/c_1.htm?utm_source=x")
+    assert r["url"] == "https://t.co/Ab"
+    assert r["normalized_url"] == "https://xinhuanet.com/english/2020-03/01/c_1.htm"
+    assert (r["host"], r["domain"]) == ("xinhuanet.com", "xinhuanet.com")
+
+
+def test_entities_in_text():
+    text = "Read #COVID19 and #新冠肺炎 via @SpokespersonCHN https://t.co/abc. Not#tag, a@b.com, #123"
+    assert hashtags_in_text(text) == ["COVID19", "新冠肺炎"]
+    assert mentions_in_text(text) == ["SpokespersonCHN"]
+    assert urls_in_text(text) == ["https://t.co/abc"]
+
+
+@pytest.mark.parametrize("raw,expected", [
+    ("2020-03-01T12:00:00.000Z", datetime(2020, 3, 1, 12)),
+    ("2020-03-01T14:00:00+02:00", datetime(2020, 3, 1, 12)),
+    ("Sun Mar 01 12:00:00 +0000 2020", datetime(2020, 3, 1, 12)),
+    ("Sun Mar 01 13:30:00 +0130 2020", datetime(2020, 3, 1, 12)),
+    (1583064000, datetime(2020, 3, 1, 12)),
+    ("1583064000000", datetime(2020, 3, 1, 12)),
+    ("2020-03-01 12:00", datetime(2020, 3, 1, 12)),
+    ("2020-03-01", datetime(2020, 3, 1)),
+])
+def test_parse_time(raw, expected):
+    assert parse_time(raw) == expected
+
+
+def test_parse_time_errors_name_the_field():
+    assert parse_time("") is None and parse_time(None) is None
+    with pytest.raises(RecordError, match="tweet_time"):
+        parse_time("yesterday at noon", "tweet_time")
+
+
+def test_parse_int():
+    assert parse_int("1,234") == 1234 and parse_int("") is None and parse_int(7) == 7
+    with pytest.raises(RecordError, match="follower_count"):
+        parse_int("many", "follower_count")
