@@ -44,3 +44,10 @@ def test_every_analysis_has_a_docs_entry():
     text = "\n".join(p.read_text() for p in (ROOT / "docs").rglob("*.md"))
     missing = [name for name in ANALYSES if f"`{name}`" not in text]
     assert not missing, f"analyses without a docs entry (mention them in docs/analysis/*.md): {missing}"
+
+
+def test_formats_doc_matches_registered_formats():
+    from envoywatch.importers.formats_doc import formats_markdown
+
+    doc = (ROOT / "docs" / "formats.md").read_text()
+    assert doc.strip() == formats_markdown().strip(), "regenerate: python -m envoywatch.importers.formats_doc > docs/formats.md"
