@@ -1,0 +1,78 @@
+"""Import benchmark: generate N flattened X v2 tweets (JSONL) and a takedown-style CSV of N rows, import
+each into a fresh store in a child process, print posts/s and the child's peak RSS.
+
+    python benchmarks/import_bench.py                 # N = 100k and 1M
+    python benchmarks/import_bench.py --n 100000      # one size
+    python benchmarks/import_bench.py --keep DIR      # keep generated files and stores in DIR
+
+A script that prints figures (never a timed test). The files are synthetic (envoywatch.util.synth).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+CHILD = r"""
+import json, sys, time, resource
+from envoywatch.store import Store
+from envoywatch.importers.run import import_paths
+path, db = sys.argv[1], sys.argv[2]
+t0 = time.perf_counter()
+with Store(db) as s:
+    res = import_paths(s, [path])
+    posts = s.scalar("SELECT count(*) FROM posts WHERE observed = 'primary'")
+dt = time.perf_counter() - t0
+print(json.dumps({"seconds": dt, "posts": posts, "format": res[0].format, "rejects": res[0].rejects,
+                  "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def run_one(path: Path, db: Path) -> dict:
+    out = subprocess.run([sys.executable, "-c", CHILD, str(path), str(db)], capture_output=True, text=True)
+    if out.returncode != 0:
+        raise SystemExit(f"import of {path} failed:\n{out.stderr[-2000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--n", type=int, action="append", help="sizes (default: 100000 and 1000000)")
+    ap.add_argument("--keep", type=Path, help="directory to keep files and stores in")
+    args = ap.parse_args()
+    sizes = args.n or [100_000, 1_000_000]
+    from envoywatch.util.synth import write_flat_v2, write_takedown_csv
+
+    work = args.keep or Path(tempfile.mkdtemp(prefix="ew-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    print(f"machine: {os.cpu_count()} cores; python {sys.version.split()[0]}; files in {work}")
+    print(f"{'format':<22} {'N':>9} {'file MB':>8} {'seconds':>8} {'posts/s':>9} {'peak RSS MB':>12}")
+    for n in sizes:
+        for kind, writer, suffix in (("flat v2 JSONL", write_flat_v2, "jsonl"), ("takedown CSV", write_takedown_csv, "csv")):
+            f = work / f"bench_{n}.{suffix}"
+            if not f.exists():
+                writer(f, n)
+            db = work / f"bench_{n}_{suffix}.duckdb"
+            for p in (db, Path(str(db) + ".wal")):
+                if p.exists():
+                    p.unlink()
+            r = run_one(f, db)
+            assert r["posts"] == n and r["rejects"] == 0, r
+            print(f"{kind:<22} {n:>9,} {f.stat().st_size / 1e6:>8.1f} {r['seconds']:>8.1f} "
+                  f"{n / r['seconds']:>9,.0f} {r['peak_rss_mb']:>12,.0f}   ({r['format']})", flush=True)
+            if not args.keep:
+                db.unlink(missing_ok=True)
+        if not args.keep:
+            for suffix in ("jsonl", "csv"):
+                (work / f"bench_{n}.{suffix}").unlink(missing_ok=True)
+
+
+if __name__ == "__main__":
+    main()
