@@ -98,11 +98,17 @@ class Source:
         self.bytes_read = 0
         self.size = self.path.stat().st_size
         self._captured_at = captured_at
+        self._given = captured_at is not None
 
     @property
     def name(self) -> str:
         n = self.path.name
         return n[:-3] if n.endswith(".gz") else n
+
+    @property
+    def captured_at_given(self) -> bool:
+        """True when the user gave --captured-at (a format may prefer its own capture time otherwise)."""
+        return self._given
 
     @property
     def captured_at(self) -> datetime:

@@ -81,6 +81,8 @@ class Store:
                 "close other envoywatch processes using this store, or choose another file with --db",
             ) from None
         self._ibis = None
+        # our own progress bars are the ones users see; DuckDB's would print over them
+        self.con.execute("SET enable_progress_bar = false")
         if migrate and not read_only:
             migrations.migrate(self.con)
         elif read_only:

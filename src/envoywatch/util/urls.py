@@ -51,7 +51,10 @@ def registered_domain(host_or_url: str | None) -> str | None:
     if not host:
         return None
     ext = _extractor()(host)
-    dom = getattr(ext, "top_domain_under_public_suffix", None) or getattr(ext, "registered_domain", None)
+    if hasattr(type(ext), "top_domain_under_public_suffix") or hasattr(ext, "top_domain_under_public_suffix"):
+        dom = ext.top_domain_under_public_suffix
+    else:  # tldextract < 5.3
+        dom = ext.registered_domain
     return dom or host
 
 
