@@ -114,6 +114,9 @@ def clean_handle(value: str | None) -> str | None:
     if not v or v.upper() in ("NA", "N/A", "NONE", "NULL"):
         return None
     v = re.sub(r"^https?://(www\.)?[^/]+/", "", v)
+    m = re.match(r"^profile\.php\?id=(\d+)", v)     # Facebook pages without a vanity name: the numeric id
+    if m:
+        return m.group(1)
     v = v.split("?")[0].strip("/").lstrip("@")
     return v or None
 
