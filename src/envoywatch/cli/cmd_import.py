@@ -31,7 +31,7 @@ def _echo_result(res) -> None:
 @click.option("--skip-bad", is_flag=True, help="import the good records; keep bad ones in the rejects table")
 @click.option("--force", is_flag=True, help="read files again even if their bytes were imported before")
 @click.option("--captured-at", metavar="TIME", help="capture time for follower/engagement snapshots when the file gives none (default: file mtime)")
-@click.option("--map", "mapping", type=click.Path(exists=True, dir_okay=False), help="column mapping file for --format generic")
+@click.option("--map", "mapping", metavar="NAME|FILE", help="column mapping for --format generic: a shipped map (dipromats, coortweet, cnt, influencer_mentions) or a YAML file")
 @click.option("--list-formats", is_flag=True, help="list the formats and exit")
 @click.option("--progress/--no-progress", default=None, help="progress bar (default: on a terminal)")
 @click.pass_context

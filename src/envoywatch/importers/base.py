@@ -119,8 +119,8 @@ class Source:
         return self._captured_at
 
     def open_binary(self):
-        raw = open(self.path, "rb")
-        counting = _CountingReader(raw, self)
+        raw = open(self.path, "rb", buffering=0)
+        counting = io.BufferedReader(_CountingReader(raw, self), 1 << 20)
         if self.path.name.endswith(".gz"):
             return gzip.GzipFile(fileobj=counting)
         return counting
