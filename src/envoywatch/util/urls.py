@@ -121,17 +121,20 @@ def normalize_url(url: str | None) -> str | None:
     return urlunsplit(("https", netloc, path, urlencode(query), ""))
 
 
+@lru_cache(maxsize=200_000)
+def url_parts(url: str) -> tuple[str | None, str | None, str | None]:
+    """(normalized URL, host, registered domain) of a URL; cached, since the same links recur."""
+    norm = normalize_url(url)
+    host = urlsplit(norm).hostname if norm and norm.startswith("https://") else None
+    return norm, host, registered_domain(host) if host else None
+
+
 def url_row(platform: str, post_id: str, position: int, url: str, expanded: str | None = None) -> dict:
     """One post_urls row from a link as given and its platform-expanded form."""
-    best = expanded or url
-    norm = normalize_url(best)
-    host = None
-    if norm and norm.startswith("https://"):
-        host = urlsplit(norm).hostname
+    norm, host, domain = url_parts(expanded or url)
     return {
         "platform": platform, "post_id": post_id, "position": position, "url": url,
-        "expanded_url": expanded, "normalized_url": norm, "host": host,
-        "domain": registered_domain(host) if host else None,
+        "expanded_url": expanded, "normalized_url": norm, "host": host, "domain": domain,
     }
 
 
