@@ -44,6 +44,19 @@ def capture_time(obj: dict, default: datetime) -> datetime:
     return t
 
 
+def iso_time(s: str, field: str = "created_at") -> datetime:
+    """v2 times are 'YYYY-MM-DDTHH:MM:SS.000Z': fromisoformat on the naive part; anything else: parse_time."""
+    if s[-1:] == "Z" and len(s) >= 20:
+        try:
+            return _fromiso(s[:-1])
+        except ValueError:
+            pass
+    return parse_time(s, field)
+
+
+_fromiso = datetime.fromisoformat
+
+
 def permalink(handle: str | None, post_id: str) -> str:
     return f"https://x.com/{handle}/status/{post_id}" if handle else f"https://x.com/i/status/{post_id}"
 
@@ -73,7 +86,7 @@ def v2_user_into(b: Bundle, u: dict, captured_at: datetime) -> str | None:
     created = u.get("created_at")
     b.add("accounts", {
         "platform": PLATFORM, "account_id": uid, "handle": u.get("username"), "display_name": u.get("name"),
-        "description": u.get("description") or None, "created_at": parse_time(created) if created else None,
+        "description": u.get("description") or None, "created_at": iso_time(created) if created else None,
         "location": u.get("location") or None, "url": url, "lang": None, "verified": u.get("verified"),
         "verified_type": u.get("verified_type") or None, "protected": u.get("protected"), "labels": None,
         "profile_image_url": u.get("profile_image_url") or None,
@@ -127,7 +140,11 @@ def v2_tweet_into(b: Bundle, t: dict, observed: str, captured_at: datetime, hand
     if not pid or not author or not created:
         raise RecordError(f"tweet {pid or '?'} lacks {'id' if not pid else 'author_id' if not author else 'created_at'} "
                           "(request tweet.fields=author_id,created_at)")
-    kind, ref, reply_to, quoted = _refs(t)
+    if "referenced_tweets" in t:
+        kind, ref, reply_to, quoted = _refs(t)
+    else:
+        kind = "post"
+        ref = reply_to = quoted = None
     reply_user = t.get("in_reply_to_user_id")
     if ref_author is None and kind == "reply":
         ref_author = reply_user
@@ -138,11 +155,12 @@ def v2_tweet_into(b: Bundle, t: dict, observed: str, captured_at: datetime, hand
         text = note["text"]
         ent = note.get("entities") or ent
     b.add("posts", {
-        "platform": PLATFORM, "post_id": pid, "account_id": author, "created_at": parse_time(created, "created_at"),
+        "platform": PLATFORM, "post_id": pid, "account_id": author, "created_at": iso_time(created),
         "text": text, "lang": t.get("lang"), "kind": kind, "ref_post_id": ref, "ref_account_id": ref_author,
         "reply_to_post_id": reply_to, "reply_to_account_id": reply_user, "quoted_post_id": quoted,
         "conversation_id": t.get("conversation_id"), "client": t.get("source"),
-        "url": permalink(handle, pid), "observed": observed,
+        "url": f"https://x.com/{handle}/status/{pid}" if handle else f"https://x.com/i/status/{pid}",
+        "observed": observed,
     })
     pm = t.get("public_metrics")
     if pm:
@@ -224,10 +242,12 @@ def v2_page(page: dict, captured_at: datetime) -> Bundle:
         if uid and u.get("username"):
             handles[uid] = u["username"]
             ids_by_handle[u["username"].lower()] = uid
-    if data and is_user_object(data[0]):  # a users page (lookups, followers, liking users...)
+    if data and is_user_object(data[0]):  # a users page (lookups, followers...): includes = pinned tweets
         for u in data:
-            v2_user_into(b, u, cap)
-        return b
+            uid = v2_user_into(b, u, cap)
+            if uid and u.get("username"):
+                handles[uid] = u["username"]
+        data = []
     inc_tweets = inc.get("tweets") or []
     author_of = {t["id"]: t.get("author_id") for t in inc_tweets if t.get("id")}
     for t in data:
@@ -259,18 +279,36 @@ def page_has_authors(page: dict) -> bool:
 
 # --- flattened tweets (the fast path) ------------------------------------------------------------
 
-def flat_tweet(t: dict, captured_at: datetime) -> Bundle:
-    """One twarc2-flattened tweet -> Bundle (its inlined referenced tweets and users included)."""
+def flat_tweet(t: dict, captured_at: datetime, users_seen: set | None = None) -> Bundle:
+    """One twarc2-flattened tweet -> Bundle (its inlined referenced tweets and users included).
+
+    `users_seen` (optional, kept by the reader for one file): (user id, capture time) pairs already
+    emitted; a user object repeated on every tweet of a page is added once (same id and capture time
+    means the same API response, so the same object), which halves the rows a large file produces.
+    """
     b = Bundle()
-    _flat_into(b, t, "primary", capture_time(t, captured_at))
+    added: set = set()  # committed to users_seen only when the whole tweet normalized (else it is a reject)
+    _flat_into(b, t, "primary", capture_time(t, captured_at), (users_seen or _EMPTY, added))
+    if users_seen is not None:
+        users_seen |= added
     return b
 
 
-def _flat_into(b: Bundle, t: dict, observed: str, cap: datetime) -> None:
+_EMPTY: frozenset = frozenset()
+
+
+def _user_once(b: Bundle, u: dict, cap: datetime, seen: tuple) -> None:
+    key = (u.get("id"), cap)
+    if key not in seen[0] and key not in seen[1]:
+        seen[1].add(key)
+        v2_user_into(b, u, cap)
+
+
+def _flat_into(b: Bundle, t: dict, observed: str, cap: datetime, seen: tuple) -> None:
     author = t.get("author")
     handle = None
     if author:
-        v2_user_into(b, author, cap)
+        _user_once(b, author, cap, seen)
         handle = author.get("username")
     refs = t.get("referenced_tweets")
     ref_author = None
@@ -280,13 +318,15 @@ def _flat_into(b: Bundle, t: dict, observed: str, cap: datetime) -> None:
             if r.get("id") == ref:
                 ref_author = r.get("author_id")
             if r.get("author_id") and r.get("created_at"):
-                _flat_into(b, r, "referenced", cap)
+                _flat_into(b, r, "referenced", cap, seen)
     iru = t.get("in_reply_to_user")
     if iru:
-        v2_user_into(b, iru, cap)
+        _user_once(b, iru, cap, seen)
     ent = t.get("entities")
     if ent:
-        for m in ent.get("mentions") or ():
-            if m.get("id") and "name" in m:  # flatten inlines the mentioned user's object
-                v2_user_into(b, m, cap)
+        mentions = ent.get("mentions")
+        if mentions:
+            for m in mentions:
+                if m.get("id") and "name" in m:  # flatten inlines the mentioned user's object
+                    _user_once(b, m, cap, seen)
     v2_tweet_into(b, t, observed, cap, handle, ref_author, None, None)
