@@ -58,5 +58,6 @@ def test_sigkill_mid_batch_changes_nothing_then_import_completes(tmp_path):
     r = run_cli("import", str(big), db=db)
     assert r.returncode == 0, r.stderr
     with Store(db) as s:
-        assert s.scalar("SELECT count(*) FROM posts WHERE observed = 'primary'") == N + 200
+        # the small file's 200 tweets have the same ids as the first 200 of the big one
+        assert s.scalar("SELECT count(*) FROM posts WHERE observed = 'primary'") == N
         assert s.scalar("SELECT count(*) FROM import_batches") == 2

@@ -12,7 +12,7 @@ import io
 import orjson
 
 from envoywatch.errors import ImportFormatError, RecordError
-from envoywatch.importers.base import (EXCERPT_CHARS, MAX_RECORD_BYTES, FormatSpec, Reject, SkipFile, Source,
+from envoywatch.importers.base import (EXCERPT_CHARS, MAX_FIELD_CHARS, MAX_RECORD_BYTES, FormatSpec, Reject, SkipFile, Source,
                                        excerpt, iter_json_document, normalize_record, register_format)
 from envoywatch.platforms.x import normalize as v2
 from envoywatch.platforms.x import normalize_graphql as gql
@@ -128,7 +128,16 @@ def _read_v2_flat(source: Source):
                     yield _bad_line(n, raw, exc)
                     continue
             try:
-                yield flat(obj, cap, users_seen)
+                bundle = flat(obj, cap, users_seen)
+                if len(raw) > MAX_FIELD_CHARS:  # only a line this long can hold an over-long field
+                    try:
+                        bundle.validate()
+                    except RecordError:
+                        # the rejected line's users must still be added by later lines
+                        ids = {acc["account_id"] for acc in bundle.rows.get("accounts", ())}
+                        users_seen.difference_update([k for k in users_seen if k[0] in ids])
+                        raise
+                yield bundle
             except RecordError as e:
                 yield Reject(n, e.what, excerpt(raw))
             except _SHAPE_ERRORS as e:
