@@ -36,6 +36,10 @@ class Table:
     # child tables of posts: rows land only with a post that is new to the store, so their key is
     # enforced by the writer (cheaper than a PRIMARY KEY index on every row), not by a constraint
     parent: str | None = None
+    # False: the key is kept by the writer (anti-join against the table) instead of a PRIMARY KEY index.
+    # Used for the big tables (posts and everything per post): an index there costs ~2 us per row on
+    # insert and memory proportional to the table; an anti-join costs one scan of the key columns per flush.
+    constraint: bool = True
 
     @property
     def column_names(self) -> list[str]:
@@ -101,7 +105,7 @@ _t(Table("posts", "One row per post (platform, post_id), whether collected from 
     C("url", "VARCHAR", "permalink where given or derivable"),
     C("observed", "VARCHAR", "how it reached the store: 'primary' (the author's own timeline / the file's rows) or 'referenced' (embedded in another post)"),
     C("batch_id", "BIGINT", "import batch that first brought this post"),
-), key=("platform", "post_id"), on_conflict="coalesce"))
+), key=("platform", "post_id"), on_conflict="coalesce", constraint=False))
 
 _t(Table("post_metrics", "Engagement counts of a post at a capture time (snapshots, never overwritten).", (
     C("platform", "VARCHAR", "platform slug", True),
@@ -113,7 +117,7 @@ _t(Table("post_metrics", "Engagement counts of a post at a capture time (snapsho
     C("quotes", "BIGINT", "quotes"),
     C("views", "BIGINT", "views / impressions where given"),
     C("batch_id", "BIGINT", "import batch"),
-), key=("platform", "post_id", "captured_at")))
+), key=("platform", "post_id", "captured_at"), constraint=False))
 
 _t(Table("post_urls", "Links in a post: as given, expanded where the platform gives it, normalized, registered domain.", (
     C("platform", "VARCHAR", "platform slug", True),
@@ -124,14 +128,14 @@ _t(Table("post_urls", "Links in a post: as given, expanded where the platform gi
     C("normalized_url", "VARCHAR", "lower-case scheme/host, no tracking parameters or fragment, mobile/AMP hosts folded"),
     C("domain", "VARCHAR", "registered domain of the normalized URL (public suffix list bundled, offline)"),
     C("host", "VARCHAR", "full host name of the normalized URL"),
-), key=("platform", "post_id", "position"), parent="posts"))
+), key=("platform", "post_id", "position"), parent="posts", constraint=False))
 
 _t(Table("post_hashtags", "Hashtags in a post (one row per distinct tag, case-folded).", (
     C("platform", "VARCHAR", "platform slug", True),
     C("post_id", "VARCHAR", "post id", True),
     C("tag", "VARCHAR", "hashtag as written, without '#'", True),
     C("tag_norm", "VARCHAR", "case-folded tag", True),
-), key=("platform", "post_id", "tag_norm"), parent="posts"))
+), key=("platform", "post_id", "tag_norm"), parent="posts", constraint=False))
 
 _t(Table("post_mentions", "Accounts mentioned in a post.", (
     C("platform", "VARCHAR", "platform slug", True),
@@ -139,7 +143,7 @@ _t(Table("post_mentions", "Accounts mentioned in a post.", (
     C("handle", "VARCHAR", "mentioned handle as written, without '@'", True),
     C("handle_norm", "VARCHAR", "case-folded handle", True),
     C("account_id", "VARCHAR", "mentioned account id where the platform gives it"),
-), key=("platform", "post_id", "handle_norm"), parent="posts"))
+), key=("platform", "post_id", "handle_norm"), parent="posts", constraint=False))
 
 _t(Table("post_media", "Media attached to a post.", (
     C("platform", "VARCHAR", "platform slug", True),
@@ -149,7 +153,7 @@ _t(Table("post_media", "Media attached to a post.", (
     C("url", "VARCHAR", "media URL or preview URL"),
     C("media_key", "VARCHAR", "platform media key / id"),
     C("alt_text", "VARCHAR", "alt text where given"),
-), key=("platform", "post_id", "position"), parent="posts"))
+), key=("platform", "post_id", "position"), parent="posts", constraint=False))
 
 _t(Table("account_follows", "Follow edges observed at a capture time (e.g. the accounts a state account follows).", (
     C("platform", "VARCHAR", "platform slug", True),
@@ -260,7 +264,7 @@ def ddl(table: Table) -> str:
     for c in table.columns:
         null = " NOT NULL" if c.required else ""
         cols.append(f'"{c.name}" {c.type}{null}')
-    if table.key and not table.parent:
+    if table.key and table.constraint:
         cols.append("PRIMARY KEY (" + ", ".join(f'"{k}"' for k in table.key) + ")")
     return f'CREATE TABLE IF NOT EXISTS "{table.name}" (\n  ' + ",\n  ".join(cols) + "\n)"
 
@@ -289,6 +293,8 @@ def schema_markdown() -> str:
             if t.parent:
                 out.append(f"Key: `({', '.join(t.key)})`, kept by the writer: rows land only together with a "
                            f"new `{t.parent}` row, so re-imports add nothing.")
+            elif not t.constraint:
+                out.append(f"Key: `({', '.join(t.key)})`, kept by the writer (no index); on re-import: {t.on_conflict}.")
             else:
                 out.append(f"Key: `({', '.join(t.key)})`; on re-import: {t.on_conflict}.")
             out.append("")

@@ -116,96 +116,88 @@ class Store:
     def write(self, table_name: str, rows: Iterable[dict[str, Any]] | pa.Table) -> int:
         """Insert rows with the table's re-import policy. Returns the number of rows offered."""
         table = TABLES[table_name]
-        if table.parent:
-            # alone, child rows must be de-duplicated against the table (no key constraint there)
-            return self._write_children_alone(table, rows)
-        if isinstance(rows, pa.Table):
-            data = rows
-        else:
-            rows = _dedupe(table, rows)
-            if not rows:
-                return 0
-            data = rows_to_arrow(table, rows)
-        if data.num_rows == 0:
+        data = self._to_arrow(table, rows)
+        if data is None:
             return 0
-        self.con.register("_ew_stage", data)
-        try:
-            self.con.execute(_insert_sql(table))
-        finally:
-            self.con.unregister("_ew_stage")
+        if table.name == "posts":
+            self._write_posts(data)
+        elif not table.constraint:
+            self._insert_new_only(table, data)
+        else:
+            with self._staged("_ew_stage", data):
+                self.con.execute(_insert_sql(table))
         return data.num_rows
 
     def write_many(self, buffer: dict[str, list[dict]]) -> None:
         """Write rows for several tables from whole bundles (a post together with its links, tags...).
 
-        Posts go first: `INSERT ... ON CONFLICT DO NOTHING RETURNING` tells which posts are new; child
-        rows (post_urls, post_hashtags, post_mentions, post_media) land only for those, de-duplicated,
-        so a re-import adds nothing. Existing posts then get their NULL columns filled (coalesce policy).
+        Posts go first and tell which of them are new to the store; child rows (post_urls, post_hashtags,
+        post_mentions, post_media) land only for those, de-duplicated, so a re-import adds nothing.
         """
         posts = buffer.pop("posts", None)
         children = {t: buffer.pop(t) for t in list(buffer) if TABLES[t].parent == "posts"}
         for name, rows in buffer.items():
             if rows:
                 self.write(name, rows)
-        if not posts:
+        data = self._to_arrow(TABLES["posts"], posts or [])
+        if data is None:
             if any(children.values()):
                 raise StoreError("child rows of posts without their posts", ", ".join(children),
                                  "a normalizer must add each post together with its links, tags and media")
             return
-        table = TABLES["posts"]
-        data = rows_to_arrow(table, _dedupe(table, posts))
-        cols = ", ".join(f'"{c}"' for c in table.column_names)
-        self.con.register("_ew_stage", data)
-        try:
-            new = self.con.sql(
-                f'INSERT INTO posts ({cols}) SELECT {cols} FROM _ew_stage ON CONFLICT DO NOTHING '
-                "RETURNING platform, post_id").to_arrow_table()
-            if new.num_rows < data.num_rows:  # some posts were known: fill their NULLs, never overwrite
-                self.con.register("_ew_new", new)
-                try:
-                    self.con.execute(_insert_sql(table).replace(
-                        "FROM _ew_stage", "FROM _ew_stage ANTI JOIN _ew_new USING (platform, post_id)"))
-                finally:
-                    self.con.unregister("_ew_new")
-        finally:
-            self.con.unregister("_ew_stage")
+        new = self._write_posts(data)
         if not new.num_rows:
             return
-        self.con.register("_ew_new", new)
-        try:
+        with self._staged("_ew_new", new):
             for name, rows in children.items():
                 if not rows:
                     continue
                 child = TABLES[name]
-                self.con.register("_ew_child", rows_to_arrow(child, rows))
-                try:
-                    ccols = ", ".join(f'"{c}"' for c in child.column_names)
-                    key = ", ".join(f'"{k}"' for k in child.key)
+                cols = _cols(child)
+                with self._staged("_ew_child", rows_to_arrow(child, rows)):
                     self.con.execute(
-                        f'INSERT INTO "{name}" ({ccols}) SELECT DISTINCT ON ({key}) {ccols} FROM _ew_child '
+                        f'INSERT INTO "{name}" ({cols}) SELECT DISTINCT ON ({_keys(child)}) {cols} FROM _ew_child '
                         "SEMI JOIN _ew_new USING (platform, post_id)")
-                finally:
-                    self.con.unregister("_ew_child")
-        finally:
-            self.con.unregister("_ew_new")
 
-    def _write_children_alone(self, table: Table, rows) -> int:
+    def _to_arrow(self, table: Table, rows) -> pa.Table | None:
         if isinstance(rows, pa.Table):
-            data = rows
-        else:
-            rows = list(rows)
-            if not rows:
-                return 0
-            data = rows_to_arrow(table, rows)
-        cols = ", ".join(f'"{c}"' for c in table.column_names)
-        key = ", ".join(f'"{k}"' for k in table.key)
-        self.con.register("_ew_child", data)
+            return rows if rows.num_rows else None
+        rows = _dedupe(table, rows)
+        return rows_to_arrow(table, rows) if rows else None
+
+    @contextlib.contextmanager
+    def _staged(self, name: str, data: pa.Table):
+        self.con.register(name, data)
         try:
-            self.con.execute(f'INSERT INTO "{table.name}" ({cols}) SELECT DISTINCT ON ({key}) {cols} FROM _ew_child '
-                             f'ANTI JOIN "{table.name}" USING ({key})')
+            yield
         finally:
-            self.con.unregister("_ew_child")
-        return data.num_rows
+            self.con.unregister(name)
+
+    def _write_posts(self, data: pa.Table) -> pa.Table:
+        """Insert posts new to the store; fill NULL columns of known ones. Returns the new (platform, post_id).
+
+        The key is kept here by an anti-join (DuckDB builds the hash table on the batch and scans the
+        stored keys), not by a PRIMARY KEY index: see schema.Table.constraint.
+        """
+        table = TABLES["posts"]
+        cols = _cols(table)
+        with self._staged("_ew_stage", data):
+            new = self.con.sql("SELECT DISTINCT platform, post_id FROM _ew_stage "
+                               "ANTI JOIN posts USING (platform, post_id)").to_arrow_table()
+            with self._staged("_ew_new", new):
+                if new.num_rows:
+                    self.con.execute(f"INSERT INTO posts ({cols}) SELECT DISTINCT ON (platform, post_id) {cols} "
+                                     "FROM _ew_stage SEMI JOIN _ew_new USING (platform, post_id)")
+                if new.num_rows < data.num_rows:  # known posts: fill their NULLs, never overwrite
+                    self.con.execute(_fill_posts_sql())
+        return new
+
+    def _insert_new_only(self, table: Table, data: pa.Table) -> None:
+        """Insert rows whose key is not in the table yet (tables whose key the writer keeps)."""
+        cols = _cols(table)
+        with self._staged("_ew_child", data):
+            self.con.execute(f'INSERT INTO "{table.name}" ({cols}) SELECT DISTINCT ON ({_keys(table)}) {cols} '
+                             f'FROM _ew_child ANTI JOIN "{table.name}" USING ({_keys(table)})')
 
     def count(self, table_name: str) -> int:
         return self.scalar(f'SELECT count(*) FROM "{table_name}"')
@@ -263,6 +255,35 @@ def _dedupe(table: Table, rows: Iterable[dict]) -> list[dict]:
             if table.name == "posts" and r.get("observed") == "primary":
                 prev["observed"] = "primary"
     return list(seen.values())
+
+
+def _cols(table: Table) -> str:
+    return ", ".join(f'"{c}"' for c in table.column_names)
+
+
+def _keys(table: Table) -> str:
+    return ", ".join(f'"{k}"' for k in table.key)
+
+
+def _fill_posts_sql() -> str:
+    """UPDATE known posts from the batch: NULL columns get values; 'referenced' becomes 'primary'.
+
+    Only rows where something would change are touched, so re-importing the same data writes nothing.
+    """
+    table = TABLES["posts"]
+    sets, changes = [], []
+    for c in table.column_names:
+        if c in table.key or c == "batch_id":
+            continue
+        if c == "observed":
+            sets.append("observed = CASE WHEN s.observed = 'primary' THEN 'primary' ELSE posts.observed END")
+            changes.append("(s.observed = 'primary' AND posts.observed IS DISTINCT FROM 'primary')")
+        else:
+            sets.append(f'"{c}" = coalesce(posts."{c}", s."{c}")')
+            changes.append(f'(posts."{c}" IS NULL AND s."{c}" IS NOT NULL)')
+    return ("UPDATE posts SET " + ", ".join(sets) +
+            " FROM (SELECT DISTINCT ON (platform, post_id) * FROM _ew_stage ANTI JOIN _ew_new USING (platform, post_id)) s"
+            " WHERE posts.platform = s.platform AND posts.post_id = s.post_id AND (" + " OR ".join(changes) + ")")
 
 
 _SQL_CACHE: dict[str, str] = {}
