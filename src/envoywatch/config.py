@@ -68,7 +68,7 @@ def resolve_secret(reference: str | None, what: str) -> str:
     """'env:NAME' -> the value of $NAME. Plain values are refused so that secrets never sit in files."""
     if not reference:
         raise ConfigError(f"no credential configured for {what}", None,
-                          f"set it in envoywatch.toml as a reference, e.g. \"env:VARIABLE\", and export VARIABLE")
+                          "set it in envoywatch.toml as a reference, e.g. \"env:VARIABLE\", and export VARIABLE")
     if not reference.startswith("env:"):
         raise ConfigError(f"the credential for {what} must be a reference like \"env:VARIABLE\", not a value",
                           str(config_path() or "envoywatch.toml"), "move the secret into an environment variable")

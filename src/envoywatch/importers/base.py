@@ -281,6 +281,30 @@ def iter_json_document(source: Source) -> object:
         ) from None
 
 
+def iter_json_documents(source: Source) -> Iterator[tuple[int, object | None, Reject | None]]:
+    """The file as one JSON document (saved API response), or as JSON lines when it does not parse whole."""
+    import orjson
+
+    text = source.text()
+    try:
+        yield 1, orjson.loads(text), None
+        return
+    except orjson.JSONDecodeError:
+        pass
+    docs = 0
+    for n, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            yield n, orjson.loads(line), None
+            docs += 1
+        except orjson.JSONDecodeError as exc:
+            if docs == 0 and n == 1:
+                raise ImportFormatError(f"not valid JSON ({exc})", f"{source.path}:1",
+                                        "re-download the response; check it with python -m json.tool") from None
+            yield n, None, Reject(n, f"not valid JSON ({exc}); the line may be truncated", excerpt(line))
+
+
 def normalize_record(line: int, raw, fn, *args) -> Bundle | Reject:
     """Call a pure normalizer for one record; turn its RecordError (or a bad shape) into a Reject."""
     try:

@@ -30,7 +30,6 @@ user per file, and the required fields checked directly instead of through Bundl
 
 from __future__ import annotations
 
-import io
 from datetime import datetime
 from pathlib import Path
 

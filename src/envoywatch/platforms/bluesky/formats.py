@@ -9,36 +9,11 @@ from __future__ import annotations
 
 from typing import Callable, Iterator
 
-from envoywatch.errors import ImportFormatError
-from envoywatch.importers.base import (Bundle, FormatSpec, Reject, SkipFile, Sniff, Source, excerpt,
+from envoywatch.importers.base import (iter_json_documents as documents, Bundle, FormatSpec, Reject, SkipFile, Sniff, Source, excerpt,
                                        normalize_record, register_format)
 from envoywatch.platforms.bluesky import normalize
 
 PLATFORM = "bluesky"
-
-
-def documents(source: Source) -> Iterator[tuple[int, object | None, Reject | None]]:
-    """The file as one JSON document, or as JSON lines when it does not parse whole."""
-    import orjson
-
-    text = source.text()
-    try:
-        yield 1, orjson.loads(text), None
-        return
-    except orjson.JSONDecodeError:
-        pass
-    docs = 0
-    for n, line in enumerate(text.splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            yield n, orjson.loads(line), None
-            docs += 1
-        except orjson.JSONDecodeError as exc:
-            if docs == 0 and n == 1:
-                raise ImportFormatError(f"not valid JSON ({exc})", f"{source.path}:1",
-                                        "re-download the response; check it with python -m json.tool") from None
-            yield n, None, Reject(n, f"not valid JSON ({exc}); the line may be truncated", excerpt(line))
 
 
 def _keys(s: Sniff) -> set[str]:
