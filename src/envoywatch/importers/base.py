@@ -29,6 +29,25 @@ MAX_RECORD_BYTES = 64 * 1024 * 1024
 EXCERPT_CHARS = 500
 
 
+class UseSlowPath(Exception):
+    """Raised by a format's fast (columnar) reader when the file needs the record-by-record reader
+    (a bad record, an unusual shape). The runner rolls the batch back and reads the file again."""
+
+
+class ArrowBatch:
+    """Rows for several store tables as Arrow tables (columns named as in schema.py), from a fast reader.
+
+    `records` is how many source records they came from. Child rows of posts must come with their posts
+    in the same ArrowBatch. batch_id columns are set by the runner.
+    """
+
+    __slots__ = ("tables", "records")
+
+    def __init__(self, tables: dict, records: int):
+        self.tables = tables
+        self.records = records
+
+
 class SkipFile(Exception):
     """The file is a recognised kind that holds no posts or accounts; the reason is recorded."""
 
@@ -99,6 +118,7 @@ class Source:
         self.size = self.path.stat().st_size
         self._captured_at = captured_at
         self._given = captured_at is not None
+        self.notes: list[str] = []  # remarks a reader wants in import_batches.note (e.g. "12 API error lines skipped")
 
     @property
     def name(self) -> str:
@@ -181,6 +201,9 @@ class FormatSpec:
     read: Callable[[Source], Iterator[Bundle | Reject]]
     priority: int = 50  # lower is tried first
     examples: list[str] = field(default_factory=list)
+    # optional columnar reader for clean files: yields ArrowBatch (and may raise UseSlowPath); not used
+    # with --skip-bad, where the record-by-record `read` keeps the bad records' lines and reasons
+    fast_read: Callable[[Source], Iterator["ArrowBatch"]] | None = None
 
 
 FORMATS: dict[str, FormatSpec] = {}

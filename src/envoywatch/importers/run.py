@@ -16,7 +16,8 @@ from typing import Callable, Iterable
 
 from envoywatch import __version__
 from envoywatch.errors import ImportFormatError, RecordError
-from envoywatch.importers.base import FORMATS, Bundle, FormatSpec, Reject, SkipFile, Source, load_formats, make_sniff
+from envoywatch.importers.base import (FORMATS, ArrowBatch, Bundle, FormatSpec, Reject, SkipFile, Source, UseSlowPath,
+                                       load_formats, make_sniff)
 from envoywatch.store.db import Store
 
 FLUSH_ROWS = 50_000
@@ -134,16 +135,36 @@ def import_file(store: Store, path: Path, fmt: str | None = None, skip_bad: bool
                 bar.skip(path)
             return FileResult(path, spec.name, fmt is None, "already_imported", prev[0],
                               note=f"already imported in batch {prev[0]} (use --force to read it again)")
-    source = Source(path, captured_at=captured_at, options=options)
-    if bar:
-        bar.start(path, source)
     res = FileResult(path, spec.name, fmt is None, "done")
+    readers = ([spec.fast_read] if spec.fast_read and not skip_bad else []) + [spec.read]
+    for i, reader in enumerate(readers):
+        source = Source(path, captured_at=captured_at, options=options)
+        if bar:
+            bar.start(path, source)
+        try:
+            _land(store, path, spec, fmt is None, digest, simulated, skip_bad, reader, source, res, bar)
+            break
+        except UseSlowPath as why:  # the batch was rolled back: read the file again, record by record
+            res.records = res.rejects = 0
+            res.note = None
+            if i == len(readers) - 1:
+                raise ImportFormatError(f"the fast reader gave up ({why}) and no other reader exists", str(path),
+                                        "report this as a bug") from None
+    res.seconds = time.perf_counter() - t0
+    if bar:
+        bar.finish(source)
+    return res
+
+
+def _land(store: Store, path: Path, spec: FormatSpec, detected: bool, digest: str, simulated: bool,
+          skip_bad: bool, reader, source: Source, res: FileResult, bar) -> None:
+    """One file as one transaction: a batch row, the records, the rejects, the counts."""
     with store.transaction():
         batch_id = store.next_id("import_batches", "batch_id")
         res.batch_id = batch_id
         posts_before, accounts_before = store.count("posts"), store.count("accounts")
         store.write("import_batches", [{
-            "batch_id": batch_id, "source_path": str(path), "format": spec.name, "detected": fmt is None,
+            "batch_id": batch_id, "source_path": str(path), "format": spec.name, "detected": detected,
             "sha256": digest, "size_bytes": path.stat().st_size, "started_at": utcnow(), "status": "running",
             "simulated": simulated, "tool_version": __version__,
         }])
@@ -151,7 +172,7 @@ def import_file(store: Store, path: Path, fmt: str | None = None, skip_bad: bool
         buffered = 0
         reject_rows: list[dict] = []
         try:
-            for item in spec.read(source):
+            for item in reader(source):
                 if isinstance(item, Reject):
                     if not skip_bad:
                         raise RecordError(
@@ -161,6 +182,14 @@ def import_file(store: Store, path: Path, fmt: str | None = None, skip_bad: bool
                     res.rejects += 1
                     reject_rows.append({"batch_id": batch_id, "source_path": str(path), "line": item.line,
                                         "reason": item.reason, "raw_excerpt": item.raw})
+                    continue
+                if isinstance(item, ArrowBatch):
+                    _flush(store, buffer)
+                    buffered = 0
+                    res.records += item.records
+                    store.write_many(_stamp_arrow(item.tables, batch_id))
+                    if bar:
+                        bar.update(source)
                     continue
                 res.records += 1
                 for table, rows in item.rows.items():
@@ -181,16 +210,27 @@ def import_file(store: Store, path: Path, fmt: str | None = None, skip_bad: bool
         if reject_rows:
             store.write("rejects", reject_rows)
             res.status = "done_with_rejects" if res.status == "done" else res.status
+        if source.notes:
+            res.note = "; ".join(([res.note] if res.note else []) + source.notes)
         res.new_posts = store.count("posts") - posts_before
         res.new_accounts = store.count("accounts") - accounts_before
         store.con.execute(
             "UPDATE import_batches SET finished_at = ?, status = ?, records_read = ?, posts = ?, accounts = ?, "
             "rejects = ?, note = ? WHERE batch_id = ?",
             [utcnow(), res.status, res.records, res.new_posts, res.new_accounts, res.rejects, res.note, batch_id])
-    res.seconds = time.perf_counter() - t0
-    if bar:
-        bar.finish(source)
-    return res
+
+
+def _stamp_arrow(tables: dict, batch_id: int) -> dict:
+    import pyarrow as pa
+
+    out = {}
+    for name, t in tables.items():
+        col = _BATCH_COLUMN.get(name)
+        if col:
+            col_arr = pa.array([batch_id] * t.num_rows, pa.int64())
+            t = t.set_column(t.column_names.index(col), col, col_arr) if col in t.column_names else t.append_column(col, col_arr)
+        out[name] = t
+    return out
 
 
 def _flush(store: Store, buffer: dict[str, list[dict]]) -> None:

@@ -54,6 +54,21 @@ def rows_to_arrow(table: Table, rows: list[dict]) -> pa.Table:
     return pa.Table.from_struct_array(arr)
 
 
+def conform(table: Table, data: pa.Table) -> pa.Table:
+    """An Arrow table with exactly the schema's columns and types (missing columns become NULL)."""
+    schema = arrow_schema(table)
+    if data.schema.equals(schema):
+        return data
+    cols = []
+    for f in schema:
+        if f.name in data.column_names:
+            col = data.column(f.name)
+            cols.append(col if col.type == f.type else col.cast(f.type))
+        else:
+            cols.append(pa.nulls(data.num_rows, f.type))
+    return pa.Table.from_arrays(cols, schema=schema)
+
+
 def default_db_path() -> Path:
     from platformdirs import user_data_dir
 
@@ -154,14 +169,15 @@ class Store:
                     continue
                 child = TABLES[name]
                 cols = _cols(child)
-                with self._staged("_ew_child", rows_to_arrow(child, rows)):
+                data = conform(child, rows) if isinstance(rows, pa.Table) else rows_to_arrow(child, rows)
+                with self._staged("_ew_child", data):
                     self.con.execute(
                         f'INSERT INTO "{name}" ({cols}) SELECT DISTINCT ON ({_keys(child)}) {cols} FROM _ew_child '
                         "SEMI JOIN _ew_new USING (platform, post_id)")
 
     def _to_arrow(self, table: Table, rows) -> pa.Table | None:
         if isinstance(rows, pa.Table):
-            return rows if rows.num_rows else None
+            return conform(table, rows) if rows.num_rows else None
         rows = _dedupe(table, rows)
         return rows_to_arrow(table, rows) if rows else None
 
