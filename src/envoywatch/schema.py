@@ -172,7 +172,7 @@ _t(Table("import_batches", "One row per file import: provenance and counts.", (
     C("size_bytes", "BIGINT", "file size"),
     C("started_at", "TIMESTAMP", "start (UTC)", True),
     C("finished_at", "TIMESTAMP", "end (UTC)"),
-    C("status", "VARCHAR", "done | done_with_rejects | skipped (a non-post file, reason in note)"),
+    C("status", "VARCHAR", "done | done_with_rejects | skipped (a non-post file, reason in note); live collection also: running | failed | interrupted"),
     C("records_read", "BIGINT", "records read from the file"),
     C("posts", "BIGINT", "post rows written (new)"),
     C("accounts", "BIGINT", "account rows written (new)"),
