@@ -112,6 +112,12 @@ class _Source:
             pass
         finally:
             self.con.unregister("ew_node_ids")
+        if self.store is not None:  # inauthenticity score and the signals that fired
+            from envoywatch.analysis.inauthenticity import node_attributes
+
+            for aid, attrs in node_attributes(self.store, ids).items():
+                if aid in nodes:
+                    nodes[aid].update(attrs)
         return nodes
 
     def close(self):

@@ -14,11 +14,14 @@ from xml.sax.saxutils import escape, quoteattr
 GRAPH_FORMATS = ("gexf", "graphml")
 
 # node attributes written when present: name -> type (GraphML / GEXF type names agree for these)
-NODE_ATTRS = {"handle": "string", "category": "string", "state": "string", "group": "integer"}
+NODE_ATTRS = {"handle": "string", "category": "string", "state": "string", "group": "integer",
+              "score": "double", "flagged": "boolean", "signals_fired": "string"}
 EDGE_ATTRS = {"shared_items": "integer", "first_time": "double", "last_time": "double"}
 
 
 def _val(v) -> str:
+    if isinstance(v, bool):  # XML Schema booleans (GEXF, GraphML) are lower case
+        return "true" if v else "false"
     return "" if v is None else str(v)
 
 
