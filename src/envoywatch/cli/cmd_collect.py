@@ -9,7 +9,9 @@ import click
 
 from envoywatch.cli.common import open_store
 
-PLATFORM_CHOICES = ("x", "bluesky", "mastodon")
+from envoywatch.collect.connectors import PLATFORMS as _PLATFORMS
+
+PLATFORM_CHOICES = tuple(_PLATFORMS)
 
 
 def _options(platform, base_url, concurrency, max_pages, max_rate_wait, backoff_base, timeout, progress):
@@ -41,7 +43,7 @@ def _selection(store, platform, state, category, handles):
     targets = select_accounts(store, platform, state, category, handles)
     supported = [t for t in targets if t.platform in PLATFORM_CHOICES]
     if not supported:
-        raise click.UsageError("no registry account matches this selection on x, bluesky or mastodon "
+        raise click.UsageError(f"no registry account matches this selection on {', '.join(PLATFORM_CHOICES)} "
                                "(see: envoywatch registry accounts)")
     return supported
 

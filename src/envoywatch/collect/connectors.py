@@ -16,14 +16,19 @@ from envoywatch.collect.ratelimit import Limiters
 from envoywatch.config import resolve_secret, setting
 from envoywatch.errors import ConfigError
 
-PLATFORMS = ("x", "bluesky", "mastodon")
+PLATFORMS = ("x", "bluesky", "mastodon", "telegram", "youtube")
 
 
 def client_module(platform: str):
     if platform not in PLATFORMS:
         raise ConfigError(f"live collection does not support platform '{platform}'", "--platform",
                           f"use one of: {', '.join(PLATFORMS)}")
-    return importlib.import_module(f"envoywatch.platforms.{platform}.client")
+    mod = importlib.import_module(f"envoywatch.platforms.{platform}.client")
+    if getattr(mod, "AUTH_FIX", None):  # a platform's own fix for a refused credential (collect/errors.py)
+        from envoywatch.collect.errors import AUTH_FIX
+
+        AUTH_FIX.setdefault(platform, mod.AUTH_FIX)
+    return mod
 
 
 def base_url(platform: str, flag: str | None = None) -> str | None:
@@ -83,7 +88,10 @@ class ConnectorPool:
             conn = self._conns.get((platform, url))
             if conn is None:
                 secret = self.secret(platform)
-                headers = {"Authorization": f"Bearer {secret}"} if secret else {}
+                # a platform may name its own header (YouTube: X-Goog-Api-Key) instead of a bearer token; either
+                # way the secret is a request header, never in a URL (httpx logs URLs at INFO level)
+                header = getattr(mod, "CREDENTIAL_HEADER", None)
+                headers = ({header: secret} if header else {"Authorization": f"Bearer {secret}"}) if secret else {}
                 kwargs = {"sleep": self.sleep} if self.sleep else {}
                 http = HttpClient(platform, url, self.limiters.get(platform), self.policy, headers=headers,
                                   secrets=[secret] if secret else [], **kwargs)
@@ -94,7 +102,11 @@ class ConnectorPool:
     def stats(self) -> dict:
         req = sum(c.http.requests for c in self._conns.values())
         ret = sum(c.http.retries for c in self._conns.values())
-        return {"requests": req, "retries": ret}
+        quota: dict[str, int] = {}  # API units spent, for platforms that count them (YouTube)
+        for (platform, _url), c in self._conns.items():
+            if getattr(c, "quota_used", None) is not None:
+                quota[platform] = quota.get(platform, 0) + c.quota_used
+        return {"requests": req, "retries": ret, "quota": quota}
 
     def close(self) -> None:
         for c in self._conns.values():

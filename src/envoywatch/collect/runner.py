@@ -104,6 +104,7 @@ def collect(store: Store, selection: list[Target], since: datetime | None = None
         bar.close()
         st = pool.stats()
         summary.requests, summary.retries = st["requests"], st["retries"]
+        summary.quota = dict(st.get("quota") or {})
         summary.rate_waits = sum(lim.waits for lim in limiters.all())
         summary.rate_waited_s = sum(lim.waited_s for lim in limiters.all())
         summary.posts_read_month = {p: (run.month, state.usage(store, p, run.month), opts.monthly_post_cap.get(p))

@@ -41,6 +41,7 @@ class RunSummary:
     rate_waits: int = 0
     rate_waited_s: float = 0.0
     posts_read_month: dict = field(default_factory=dict)   # platform -> (month, count, cap)
+    quota: dict = field(default_factory=dict)              # platform -> API quota units used by this run
 
     @property
     def new_posts(self) -> int:
@@ -66,6 +67,9 @@ class RunSummary:
                f"{self.rate_waits} rate-limit wait(s) ({self.rate_waited_s:.0f}s)"]
         for platform, (month, used, cap) in sorted(self.posts_read_month.items()):
             out.append(f"{platform}: {used:,} posts read in {month}" + (f" of a {cap:,} cap" if cap else ""))
+        for platform, units in sorted(self.quota.items()):
+            if units:
+                out.append(f"{platform}: {units:,} API quota unit(s) used by this run")
         for a in self.findings:
             out.append(f"finding: {a.platform} {a.handle}: {a.finding}")
         for a in self.failed:
