@@ -258,6 +258,18 @@ _t(Table("collection_cursors", "Per-account incremental collection cursors (live
 
 DATA_TABLES = [t for t in TABLES.values() if t.group == "data"]
 
+# Caches that analyses create themselves (CREATE TABLE IF NOT EXISTS) when they first run on a writable
+# store: derived, recomputable from the tables above, never exported as observations. name -> (module, what)
+DERIVED_CACHES = {
+    "post_languages_detected": ("analysis/focus.py", "offline-detected language of posts whose platform gave none"),
+    "tone_scores": ("analysis/tone/scores.py", "tone (propaganda) score, label and reasons per post and model version"),
+    "narrative_defs": ("analysis/narratives/definitions.py", "user-added narrative definitions (YAML as JSON)"),
+    "post_narratives": ("analysis/narratives/cache.py", "narratives assigned to posts, by method, with score and evidence"),
+    "post_narrative_scans": ("analysis/narratives/cache.py", "which posts were scanned with which definitions (hash)"),
+    "narrative_lines": ("analysis/narratives/cache.py", "shared-line clusters: posts of several official accounts"),
+    "url_resolutions": ("analysis/sources.py", "optional live resolution of shortened links (off by default), cached"),
+}
+
 
 def ddl(table: Table) -> str:
     cols = []
@@ -303,6 +315,15 @@ def schema_markdown() -> str:
         for c in t.columns:
             out.append(f"| `{c.name}` | {c.type} | {'yes' if c.required else ''} | {c.doc} |")
         out.append("")
+    out.append("## Analysis caches")
+    out.append("")
+    out.append("Created by the analyses themselves on first use (derived and recomputable; not part of the migrations):")
+    out.append("")
+    out.append("| table | created by | holds |")
+    out.append("| --- | --- | --- |")
+    for name, (module, what) in DERIVED_CACHES.items():
+        out.append(f"| `{name}` | `{module}` | {what} |")
+    out.append("")
     return "\n".join(out)
 
 
