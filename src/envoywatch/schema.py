@@ -268,6 +268,10 @@ DERIVED_CACHES = {
     "post_narrative_scans": ("analysis/narratives/cache.py", "which posts were scanned with which definitions (hash)"),
     "narrative_lines": ("analysis/narratives/cache.py", "shared-line clusters: posts of several official accounts"),
     "url_resolutions": ("analysis/sources.py", "optional live resolution of shortened links (off by default), cached"),
+    "search_tokens": ("analysis/search.py", "full-text index: one row per distinct token per post, BM25 length part"),
+    "search_docs": ("analysis/search.py", "full-text index: one row per post"),
+    "search_accounts": ("analysis/search.py", "full-text index: account numbering"),
+    "search_meta": ("analysis/search.py", "full-text index: what the index covers (for refreshes)"),
 }
 
 

@@ -1,0 +1,111 @@
+"""Activity: posts over time by group, growth between two periods split exactly, onboarding.
+
+Definitions (docs/analysis/monitoring.md):
+- a post counts for its author (posts.account_id), whatever way it reached the store (its own timeline
+  or embedded in another post);
+- originals are kind 'post'; reposts, quotes and replies are the other kinds (a repost wins over a
+  quote, a quote over a reply, as the importers decide);
+- growth compares two half-open windows [a_start, a_end) and [b_start, b_end) per account
+  (platform, account_id): every account with posts in either window is in exactly one of
+  both / new / gone, so change == both_change + new_posts - gone_posts holds by construction.
+"""
+
+from __future__ import annotations
+
+import ibis
+
+from envoywatch.analysis import analysis
+from envoywatch.analysis.filters import (FREQ_UNITS, Filters, as_datetime, check_choice, filtered_posts,
+                                         group_accounts, group_expr, window)
+
+_ZERO = ibis.literal(0).cast("int64")
+_ONE = ibis.literal(1).cast("int64")
+
+
+def kind_counts(p: ibis.Table) -> dict:
+    """posts, originals, reposts, quotes, replies, accounts (distinct platform + account id)."""
+    def n(kind):
+        return ibis.ifelse(p.kind == kind, _ONE, _ZERO).sum().cast("int64")
+
+    return dict(posts=p.count().cast("int64"), originals=n("post"), reposts=n("repost"), quotes=n("quote"),
+                replies=n("reply"), accounts=(p.platform + ":" + p.account_id).nunique().cast("int64"))
+
+
+@analysis("activity_over_time")
+def activity_over_time(tables, f: Filters = Filters(), freq: str = "month", by: str | None = None) -> ibis.Table:
+    """Posts per period (start of day / ISO week (Monday) / month) and group, split by kind."""
+    unit = FREQ_UNITS[check_choice(freq, list(FREQ_UNITS), "freq")]
+    p = filtered_posts(tables, f)
+    p = p.mutate(period=p.created_at.truncate(unit).date(), group=group_expr(p, by))
+    return p.group_by(["period", "group"]).aggregate(**kind_counts(p)).order_by(["period", "group"])
+
+
+def _per_account_ab(tables, f: Filters, a_start, a_end, b_start, b_end) -> ibis.Table:
+    a_start, a_end = as_datetime(a_start, "a_start"), as_datetime(a_end, "a_end")
+    b_start, b_end = as_datetime(b_start, "b_start"), as_datetime(b_end, "b_end")
+    p = filtered_posts(tables, window(f, min(a_start, b_start), max(a_end, b_end)))
+    in_a = (p.created_at >= a_start) & (p.created_at < a_end)
+    in_b = (p.created_at >= b_start) & (p.created_at < b_end)
+    per = p.group_by(["platform", "account_id"]).aggregate(
+        handle=p.handle.max(), posts_a=ibis.ifelse(in_a, _ONE, _ZERO).sum().cast("int64"),
+        posts_b=ibis.ifelse(in_b, _ONE, _ZERO).sum().cast("int64"))
+    return per.filter((per.posts_a > 0) | (per.posts_b > 0))
+
+
+@analysis("growth_by_account")
+def growth_by_account(tables, f: Filters, a_start, a_end, b_start, b_end) -> ibis.Table:
+    """Per account: posts in window a and in window b, and status both | new (b only) | gone (a only).
+    The windows replace the time filter of f."""
+    per = _per_account_ab(tables, f, a_start, a_end, b_start, b_end)
+    status = ibis.cases(((per.posts_a > 0) & (per.posts_b > 0), "both"), (per.posts_a > 0, "gone"), else_="new")
+    return (per.mutate(status=status)
+            .select("account_id", "handle", "posts_a", "posts_b", "status", "platform")
+            .order_by([ibis.desc("posts_b"), ibis.desc("posts_a"), "platform", "account_id"]))
+
+
+@analysis("growth_decomposition")
+def growth_decomposition(tables, f: Filters, a_start, a_end, b_start, b_end) -> ibis.Table:
+    """One row: change of posts from window a to window b = both_change + new_posts - gone_posts, exactly."""
+    per = _per_account_ab(tables, f, a_start, a_end, b_start, b_end)
+    both = (per.posts_a > 0) & (per.posts_b > 0)
+    new = per.posts_a == 0
+    gone = per.posts_b == 0
+
+    def s(expr):
+        return expr.sum().fill_null(0).cast("int64")
+
+    return per.aggregate(
+        posts_a=s(per.posts_a), posts_b=s(per.posts_b), change=s(per.posts_b - per.posts_a),
+        both_change=s(ibis.ifelse(both, per.posts_b - per.posts_a, _ZERO)),
+        new_posts=s(ibis.ifelse(new, per.posts_b, _ZERO)),
+        gone_posts=s(ibis.ifelse(gone, per.posts_a, _ZERO)),
+        accounts_both=s(ibis.ifelse(both, _ONE, _ZERO)),
+        accounts_new=s(ibis.ifelse(new, _ONE, _ZERO)),
+        accounts_gone=s(ibis.ifelse(gone, _ONE, _ZERO)))
+
+
+@analysis("onboarding")
+def onboarding(tables, f: Filters = Filters()) -> ibis.Table:
+    """Per month: accounts created (accounts.created_at) and accounts whose first post in the store falls in
+    that month, among the accounts the account-level filters select. The first post is taken over all the
+    account's posts (kind and language filters do not move it); the time window selects the months."""
+    acc = group_accounts(tables, f).select("platform", "account_id", "created_at")
+    created = acc.filter(acc.created_at.notnull())
+    created = created.group_by(c_month=created.created_at.truncate("M").date()).aggregate(
+        accounts_created=created.count().cast("int64"))
+    p = tables.table("posts")
+    first = p.group_by(["platform", "account_id"]).aggregate(first_at=p.created_at.min())
+    g = acc.select(g_platform="platform", g_account_id="account_id")
+    first = first.join(g, (first.platform == g.g_platform) & (first.account_id == g.g_account_id))
+    first = first.group_by(f_month=first.first_at.truncate("M").date()).aggregate(
+        first_posts=first.count().cast("int64"))
+    j = created.outer_join(first, created.c_month == first.f_month)
+    out = j.select(month=ibis.coalesce(j.c_month, j.f_month),
+                   accounts_created=j.accounts_created.fill_null(0).cast("int64"),
+                   first_posts=j.first_posts.fill_null(0).cast("int64"))
+    if f.start is not None:
+        s0 = as_datetime(f.start, "start")
+        out = out.filter(out.month >= s0.date().replace(day=1))
+    if f.end is not None:
+        out = out.filter(out.month < as_datetime(f.end, "end").date())
+    return out.order_by("month")

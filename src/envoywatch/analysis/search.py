@@ -1,0 +1,388 @@
+"""Full-text search over posts: our own inverted index in the store, BM25 ranking in SQL.
+
+DuckDB's fts extension cannot be installed offline, so the index is tables this module creates on demand
+and refreshes when posts change (new posts are appended; see `ensure_index`):
+  search_tokens(token, doc_id, acc, ts, kind, w)
+      the postings: one row per distinct token of a post, written sorted by token so that DuckDB's zone
+      maps skip the row groups of other tokens (a query reads only its terms' postings). w is BM25's
+      term-frequency part, tf*(k1+1) / (tf + k1*(1 - b + b*len/avgdl)), computed when indexed (avgdl of
+      the last full build); acc (account number), ts (created_at) and kind let the account, time and kind
+      filters and the tie-break run on the postings alone
+  search_docs(doc_id, platform, post_id, account_id, acc, created_at, kind, lang, len, prow)   one row per post;
+      prow is the post's rowid in `posts` (a page's texts are fetched by rowid, checked against the key)
+  search_accounts(acc, platform, account_id)   account numbers
+  search_meta(key, value)   what the index was built from (posts count, texts, max batch), avgdl, docs
+Tokens: text lower-cased, links removed; words are runs of letters, marks and digits; Chinese and Japanese
+(Han, kana) runs are indexed as overlapping character bigrams (a single character alone). The query is
+tokenized by the same SQL expression, so index and query always agree.
+Ranking: BM25 (k1=1.2, b=0.75): score = sum over the query's tokens of idf * w, idf = ln(1 + (N - df + 0.5) /
+(df + 0.5)); every token must occur (AND, postings joined rarest first); "quoted phrases" must also appear
+verbatim (case-insensitive; checked on the post text, so slower). Ties: newer first, then later indexed.
+A read-only store without an index is indexed into TEMP tables of the connection; a read-only store with a
+stale index is searched as indexed (results say `stale`), since rebuilding a big index per process is slow.
+Snippets are plain text with match offsets; renderers escape them (post text is hostile input).
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import re
+import threading
+import time
+import weakref
+
+from envoywatch.analysis import analysis
+from envoywatch.analysis.filters import Filters, as_datetime, group_accounts
+from envoywatch.errors import EnvoywatchError
+
+INDEX_VERSION = "4"
+K1, B = 1.2, 0.75
+SNIPPET_CHARS = 200
+MAX_TERMS = 16
+_CHECK_EVERY_S = 5.0
+_last_check: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()   # store -> time of the last check
+_acc_sql_cache: dict = {}
+
+_CJK = r"\p{Han}\p{Hiragana}\p{Katakana}"
+# words: anything but CJK, white space, punctuation, symbols, separators and controls
+_WORD_RX = rf"[{_CJK}]+|[^{_CJK}\s\p{{P}}\p{{S}}\p{{Z}}\p{{C}}]+"
+_CJK_RUN_RX = rf"^[{_CJK}]+$"
+_TABLES = ("search_tokens", "search_docs", "search_accounts", "search_meta")
+
+
+class SearchError(EnvoywatchError):
+    pass
+
+
+def _tokens_sql(expr: str) -> str:
+    """SQL: the list of tokens of the text expression `expr` (duplicates kept)."""
+    words = (f"regexp_extract_all(regexp_replace(lower(coalesce({expr}, '')), 'https?://[^\\s]+', ' ', 'g'), "
+             f"'{_WORD_RX}')")
+    bigrams = ("CASE WHEN length(w) < 2 THEN [w] ELSE list_transform(range(1, length(w)), "
+               "lambda i: substr(w, i::INTEGER, 2)) END")
+    return (f"flatten(list_transform({words}, lambda w: CASE WHEN regexp_matches(w, '{_CJK_RUN_RX}') "
+            f"THEN {bigrams} ELSE [w] END))")
+
+
+def _table_exists(con, name: str, temporary: bool | None = None) -> bool:
+    sql = "SELECT count(*) FROM duckdb_tables() WHERE table_name = ?"
+    if temporary is not None:
+        sql += " AND temporary" if temporary else " AND NOT temporary"
+    return bool(con.execute(sql, [name]).fetchall()[0][0])
+
+
+def _posts_state(con) -> dict:
+    n, texts, batch = con.execute("SELECT count(*), count(text), coalesce(max(batch_id), -1) FROM posts").fetchall()[0]
+    return {"posts": str(n), "texts": str(texts), "max_batch": str(batch), "version": INDEX_VERSION}
+
+
+def _meta(con) -> dict:
+    if not _table_exists(con, "search_meta"):
+        return {}
+    return dict(con.execute("SELECT key, value FROM search_meta").fetchall())
+
+
+def _create(con, temp: str) -> None:
+    con.execute(f"CREATE OR REPLACE {temp}TABLE search_docs (doc_id BIGINT, platform VARCHAR, post_id VARCHAR, "
+                "account_id VARCHAR, acc INTEGER, created_at TIMESTAMP, kind VARCHAR, lang VARCHAR, len INTEGER, "
+                "prow BIGINT)")
+    con.execute(f"CREATE OR REPLACE {temp}TABLE search_tokens (token VARCHAR, doc_id BIGINT, acc INTEGER, "
+                "ts TIMESTAMP, kind VARCHAR, w REAL)")
+    con.execute(f"CREATE OR REPLACE {temp}TABLE search_accounts (acc INTEGER, platform VARCHAR, account_id VARCHAR)")
+    con.execute(f"CREATE OR REPLACE {temp}TABLE search_meta (key VARCHAR, value VARCHAR)")
+
+
+def _index_rows(con, where: str, avgdl: float | None) -> tuple[int, float]:
+    """Tokenize the posts selected by `where` (SQL over posts p) into the index; returns (posts, avgdl used)."""
+    con.execute(f"""INSERT INTO search_accounts
+        SELECT (SELECT coalesce(max(acc), 0) FROM search_accounts) + row_number() OVER (ORDER BY platform, account_id),
+               platform, account_id
+        FROM (SELECT DISTINCT platform, account_id FROM posts p WHERE {where}) n
+        ANTI JOIN search_accounts USING (platform, account_id)""")
+    first = con.execute("SELECT coalesce(max(doc_id), -1) + 1 FROM search_docs").fetchall()[0][0]
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE _ew_new_docs AS
+        SELECT {int(first)} + row_number() OVER () - 1 AS doc_id, p.platform, p.post_id, p.account_id, a.acc,
+               p.created_at, p.kind, p.lang, p.rowid AS prow, {_tokens_sql('p.text')} AS toks
+        FROM posts p JOIN search_accounts a USING (platform, account_id) WHERE {where}""")
+    n, mean = con.execute("SELECT count(*), coalesce(avg(len(toks)), 0) FROM _ew_new_docs").fetchall()[0]
+    avgdl = avgdl or float(mean) or 1.0
+    try:
+        con.execute("""INSERT INTO search_docs SELECT doc_id, platform, post_id, account_id, acc, created_at, kind, lang,
+                       len(toks)::INTEGER, prow FROM _ew_new_docs""")
+        con.execute(f"""INSERT INTO search_tokens
+            SELECT token, doc_id, acc, created_at, kind,
+                   (tf * {K1 + 1} / (tf + {K1} * (1 - {B} + {B} * dl / {avgdl})))::REAL
+            FROM (SELECT token, doc_id, any_value(acc) AS acc, any_value(created_at) AS created_at,
+                         any_value(kind) AS kind, any_value(dl) AS dl, count(*) AS tf
+                  FROM (SELECT doc_id, acc, created_at, kind, len(toks) AS dl, unnest(toks) AS token
+                        FROM _ew_new_docs)
+                  GROUP BY token, doc_id)
+            ORDER BY token, doc_id""")
+    finally:
+        con.execute("DROP TABLE IF EXISTS _ew_new_docs")
+    return n, avgdl
+
+
+def ensure_index(store, force: bool = False) -> dict:
+    """Build or refresh the search index; returns its meta. Cheap when nothing changed (one count of posts,
+    at most every few seconds per store)."""
+    con = store.con
+    now = time.monotonic()
+    if not force and store in _last_check and now - _last_check[store][0] < _CHECK_EVERY_S:
+        return _last_check[store][1]
+    state = _posts_state(con)
+    meta = _meta(con)
+    if not force and meta and all(meta.get(k) == v for k, v in state.items()):
+        _last_check[store] = (now, meta)
+        return meta
+    read_only = getattr(store, "read_only", False)
+    has_temp = _table_exists(con, "search_docs", temporary=True)
+    if read_only and not has_temp and meta and meta.get("version") == INDEX_VERSION:
+        # a read-only store cannot refresh its stored index, and rebuilding a big one per process would take
+        # minutes: search what is indexed and say so (refresh: envoywatch search --reindex on a writable store)
+        meta = {**meta, "stale": "1"}
+        _last_check[store] = (now, meta)
+        return meta
+    con.execute("BEGIN TRANSACTION")
+    try:
+        # read-only without a stored index: build one in TEMP tables of this connection
+        rebuild = force or not meta or meta.get("version") != INDEX_VERSION or (read_only and not has_temp)
+        if rebuild:
+            _create(con, "TEMP " if read_only else "")
+            _, avgdl = _index_rows(con, "p.text IS NOT NULL", None)
+        else:
+            # new posts, and posts whose text arrived later (a re-import filled a NULL): not indexed yet
+            avgdl = float(meta.get("avgdl") or 1.0)
+            _index_rows(con, "p.text IS NOT NULL AND NOT EXISTS (SELECT 1 FROM search_docs d "
+                             "WHERE d.platform = p.platform AND d.post_id = p.post_id)", avgdl)
+        n = con.execute("SELECT count(*) FROM search_docs").fetchall()[0][0]
+        meta = {**state, "docs": str(n), "avgdl": repr(avgdl),
+                "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+        con.execute("DELETE FROM search_meta")
+        con.executemany("INSERT INTO search_meta VALUES (?, ?)", list(meta.items()))
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    _last_check[store] = (time.monotonic(), meta)
+    return meta
+
+
+def parse_query(store, query: str) -> tuple[list[str], list[str]]:
+    """(distinct tokens, phrases) of a query: every token is required; "quoted text" must appear verbatim."""
+    phrases = [p.strip() for p in re.findall(r'"([^"]+)"', query or "") if p.strip()]
+    out = list(_query_tokens(query or ""))
+    if len(out) > MAX_TERMS:
+        raise SearchError(f"the query has {len(out)} words", "search", f"use at most {MAX_TERMS} words")
+    return out, phrases
+
+
+_tok_lock = threading.Lock()
+
+
+@functools.lru_cache(maxsize=1024)
+def _query_tokens(query: str) -> tuple[str, ...]:
+    """The query's distinct tokens, by the index's own SQL tokenizer on a private in-memory connection."""
+    with _tok_lock:
+        con = _tokenizer_con()
+        toks = con.execute(f"SELECT {_tokens_sql('?')}", [query]).fetchall()[0][0] or []
+    return tuple(dict.fromkeys(toks))
+
+
+@functools.lru_cache(maxsize=1)
+def _tokenizer_con():
+    import duckdb
+
+    return duckdb.connect()
+
+
+def _account_filter_sql(store, f: Filters) -> str | None:
+    """SQL selecting the account numbers (acc) the account-level filters allow; None when there are none.
+    The Ibis compilation is cached: it costs more than the query."""
+    key = (f.states, f.categories, f.host_countries, f.registered_only, f.platforms, f.accounts)
+    if not any(key):
+        return None
+    if key not in _acc_sql_cache:
+        acc = group_accounts(store, Filters(states=f.states, categories=f.categories, host_countries=f.host_countries,
+                                            registered_only=f.registered_only, platforms=f.platforms,
+                                            accounts=f.accounts))
+        if f.states or f.categories or f.host_countries or f.registered_only:
+            sql = store.ibis().compile(acc.select("platform", "account_id"))
+            _acc_sql_cache[key] = (f"SELECT acc FROM search_accounts WHERE (platform, account_id) IN "
+                                   f"(SELECT platform, account_id FROM ({sql}))")
+        else:  # platform / account filters alone: no registry needed (accounts without an accounts row too)
+            conds = []
+            if f.platforms:
+                conds.append("platform IN (" + ", ".join(_lit(v) for v in f.platforms) + ")")
+            if f.accounts:
+                conds.append("account_id IN (" + ", ".join(_lit(v) for v in f.accounts) + ")")
+            _acc_sql_cache[key] = "SELECT acc FROM search_accounts WHERE " + " AND ".join(conds)
+        if len(_acc_sql_cache) > 256:
+            _acc_sql_cache.pop(next(iter(_acc_sql_cache)))
+    return _acc_sql_cache[key]
+
+
+def _lit(v: str) -> str:
+    return "'" + str(v).replace("'", "''") + "'"
+
+
+@analysis("search_posts")
+def search_posts(store, query: str, f: Filters = Filters(), page: int = 1, per_page: int = 20) -> dict:
+    """Ranked, filtered, paginated full-text search. Returns {total, page, per_page, rows, query_tokens, stale};
+    rows are dicts with platform, post_id, account_id, handle, created_at, kind, lang, text (raw), score,
+    snippet (plain text) and offsets [(start, end), ...] of the matches in the snippet."""
+    page, per_page = max(1, int(page)), max(1, min(int(per_page), 500))
+    meta = ensure_index(store)
+    tokens, phrases = parse_query(store, query)
+    empty = {"total": 0, "page": page, "per_page": per_page, "rows": [], "query_tokens": tokens,
+             "stale": meta.get("stale") == "1"}
+    if not tokens:
+        return empty
+    con = store.con
+    df = dict(con.execute(" UNION ALL ".join("SELECT ?, count(*) FROM search_tokens WHERE token = ?" for _ in tokens),
+                          [x for t in tokens for x in (t, t)]).fetchall())
+    if min(df.values()) == 0:
+        return empty
+    n_docs = float(meta.get("docs") or 0)
+    order = sorted(tokens, key=lambda t: (df[t], t))           # rarest first: the smallest join input
+    idf = {t: math.log(1 + (n_docs - df[t] + 0.5) / (df[t] + 0.5)) for t in tokens}
+    conds, params = ["t0.token = ?"], [order[0]]
+    acc_sql = _account_filter_sql(store, f)
+    if acc_sql:
+        # resolved first: a few thousand numbers at most, and a literal list plans better than a subquery
+        accs = [r[0] for r in con.execute(acc_sql).fetchall()]
+        if not accs:
+            return empty
+        conds.append(f"t0.acc IN ({', '.join(str(int(a)) for a in accs)})")
+    if f.start is not None:
+        conds.append("t0.ts >= ?")
+        params.append(as_datetime(f.start))
+    if f.end is not None:
+        conds.append("t0.ts < ?")
+        params.append(as_datetime(f.end))
+    joins, score = [], [f"t0.w * {idf[order[0]]!r}"]
+    for i, t in enumerate(order[1:], 1):
+        joins.append(f"JOIN (SELECT doc_id, w FROM search_tokens WHERE token = ?) t{i} ON t{i}.doc_id = t0.doc_id")
+        score.append(f"t{i}.w * {idf[t]!r}")
+    jparams = order[1:]
+    doc_conds, dparams = [], []
+    if f.kinds:
+        conds.append(f"t0.kind IN ({', '.join('?' for _ in f.kinds)})")
+        params.extend(f.kinds)
+    for col, values in (("lang", f.languages),):
+        if values:
+            doc_conds.append(f"d.{col} IN ({', '.join('?' for _ in values)})")
+            dparams.extend(values)
+    for ph in phrases:
+        doc_conds.append("contains(lower(p.text), ?)")
+        dparams.append(ph.lower())
+    djoin = ""
+    if doc_conds:
+        djoin = "JOIN search_docs d ON d.doc_id = t0.doc_id"
+        if phrases:
+            djoin += " JOIN posts p ON p.platform = d.platform AND p.post_id = d.post_id"
+    matches = (f"SELECT t0.doc_id, t0.ts, {' + '.join(score)} AS score FROM search_tokens t0 {' '.join(joins)} "
+               f"{djoin} WHERE {' AND '.join(conds + doc_conds)}")
+    all_params = [*jparams, *params, *dparams]
+    if len(tokens) == 1 and len(conds) == 1 and not doc_conds:
+        total = df[tokens[0]]
+    else:
+        total = con.execute(f"SELECT count(*) FROM ({matches})", all_params).fetchall()[0][0]
+    if not total:
+        return empty
+    hits = con.execute(f"{matches} ORDER BY score DESC, t0.ts DESC, t0.doc_id DESC "
+                       f"LIMIT {per_page} OFFSET {(page - 1) * per_page}", all_params).fetchall()
+    if not hits:
+        return {**empty, "total": total}
+    docs = {r[0]: r[1:] for r in con.execute(
+        "SELECT doc_id, platform, post_id, account_id, created_at, kind, lang, prow FROM search_docs "
+        "WHERE doc_id IN (SELECT unnest(?))", [[h[0] for h in hits]]).fetchall()}
+    texts = _texts(con, list(docs.values()))
+    handles = {(r[0], r[1]): r[2] for r in con.execute(
+        "SELECT platform, account_id, handle FROM accounts WHERE account_id IN (SELECT unnest(?))",
+        [sorted({d[2] for d in docs.values()})]).fetchall()}
+    rows = []
+    for doc_id, _ts, sc in hits:
+        platform, post_id, account_id, created_at, kind, lang, _prow = docs[doc_id]
+        text, handle = texts.get((platform, post_id)), handles.get((platform, account_id))
+        snippet, offsets = make_snippet(text or "", tokens, phrases)
+        rows.append({"platform": platform, "post_id": post_id, "account_id": account_id, "handle": handle,
+                     "created_at": created_at, "kind": kind, "lang": lang, "text": text, "score": float(sc),
+                     "snippet": snippet, "offsets": offsets})
+    return {**empty, "total": total, "rows": rows}
+
+
+def _texts(con, docs: list) -> dict:
+    """{(platform, post_id): text} for a page of search_docs rows: by rowid (fast), checked against the key;
+    posts whose rowid moved are looked up by key."""
+    out = {}
+    for rowid, platform, post_id, text in con.execute(
+            "SELECT rowid, platform, post_id, text FROM posts WHERE rowid IN (SELECT unnest(?))",
+            [[d[6] for d in docs]]).fetchall():
+        out[(platform, post_id)] = text
+    missing = [d for d in docs if (d[0], d[1]) not in out]
+    if missing:
+        for platform, post_id, text in con.execute(
+                "SELECT platform, post_id, text FROM posts WHERE post_id IN (SELECT unnest(?))",
+                [[d[1] for d in missing]]).fetchall():
+            out.setdefault((platform, post_id), text)
+    return out
+
+
+# --- snippets ---------------------------------------------------------------------------------------
+
+_CJK_CHAR = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_TEXT_WORD = re.compile(r"[^\W_]+(?:[\u0300-\u036f\u0900-\u0dff]*[^\W_]*)*", re.U)
+
+
+def match_spans(text: str, tokens: list[str], phrases: list[str] = ()) -> list[tuple[int, int]]:
+    """(start, end) character offsets in text of the words equal to a query token, of the query's CJK
+    bigrams, and of the quoted phrases; merged and sorted."""
+    low = text.lower()
+    spans = []
+    words = {t for t in tokens if not _CJK_CHAR.search(t)}
+    if words:
+        for m in _TEXT_WORD.finditer(low):
+            seg = m.group(0)
+            if _CJK_CHAR.search(seg):
+                continue
+            if seg in words:
+                spans.append((m.start(), m.end()))
+    for t in tokens:
+        if _CJK_CHAR.search(t):
+            i = low.find(t)
+            while i >= 0:
+                spans.append((i, i + len(t)))
+                i = low.find(t, i + 1)
+    for ph in phrases:
+        p = ph.lower()
+        i = low.find(p)
+        while i >= 0 and p:
+            spans.append((i, i + len(p)))
+            i = low.find(p, i + 1)
+    spans.sort()
+    merged: list[list[int]] = []
+    for s, e in spans:
+        if merged and s <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], e)
+        else:
+            merged.append([s, e])
+    return [(s, e) for s, e in merged]
+
+
+def make_snippet(text: str, tokens: list[str], phrases: list[str] = (),
+                 width: int = SNIPPET_CHARS) -> tuple[str, list[tuple[int, int]]]:
+    """A plain-text window of the text around its first match, and the match offsets inside the window.
+    Cut ends are marked with '…' (the offsets account for it). Never HTML."""
+    spans = match_spans(text, tokens, phrases)
+    if len(text) <= width:
+        return text, spans
+    first = spans[0][0] if spans else 0
+    start = max(0, min(first - width // 4, len(text) - width))
+    end = min(len(text), start + width)
+    pre = "…" if start > 0 else ""
+    post = "…" if end < len(text) else ""
+    shift = len(pre) - start
+    inside = [(max(s, start) + shift, min(e, end) + shift) for s, e in spans if s < end and e > start]
+    return pre + text[start:end] + post, inside

@@ -1,0 +1,121 @@
+"""Search: ranking, filters, pagination, snippet offsets, phrases, index refresh, hostile text kept raw."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+from envoywatch.analysis.filters import Filters
+
+HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)> <a href="javascript:alert(2)">vaccine</a>'
+
+
+def _post(pid, acc, when, text, kind="post", lang="en"):
+    return {"platform": "x", "post_id": pid, "account_id": acc, "created_at": when, "text": text, "lang": lang,
+            "kind": kind, "observed": "primary"}
+
+
+@pytest.fixture
+def sstore(store):
+    store.write("registry_actors", [
+        {"actor_id": "cn-a", "name": "A", "actor_type": "organisation", "state": "CN", "category": "mission",
+         "host_country": "GB", "source": "t"},
+        {"actor_id": "ru-b", "name": "B", "actor_type": "organisation", "state": "RU", "category": "state_media_outlet",
+         "source": "t"}])
+    store.write("accounts", [{"platform": "x", "account_id": "a", "handle": "EmbA"},
+                             {"platform": "x", "account_id": "b", "handle": "MediaB"}])
+    store.write("registry_accounts", [{"platform": "x", "handle": "EmbA", "actor_id": "cn-a", "account_id": "a", "source": "t"},
+                                      {"platform": "x", "handle": "MediaB", "actor_id": "ru-b", "account_id": "b", "source": "t"}])
+    store.write_many({"posts": [
+        _post("1", "a", datetime(2021, 1, 1), "Vaccine vaccine: the vaccine arrives"),
+        _post("2", "a", datetime(2021, 1, 2), "A long post about many things, and somewhere in it a vaccine, "
+                                              "and also cooperation and friendship between our peoples for years"),
+        _post("3", "b", datetime(2021, 1, 3), "Vaccine cooperation with partners", kind="repost"),
+        _post("4", "b", datetime(2021, 2, 1), "Nothing to see here"),
+        _post("5", "a", datetime(2021, 2, 2), HOSTILE),
+        _post("6", "a", datetime(2021, 2, 3), "中国疫苗援助抵达", lang="zh"),
+        _post("7", "b", datetime(2021, 2, 4), "Cooperation on vaccines https://example.com/vaccine"),
+    ]})
+    return store
+
+
+def test_ranking_and_all_terms_required(sstore):
+    from envoywatch.analysis.search import search_posts
+
+    r = search_posts(sstore, "vaccine", Filters())
+    assert r["total"] == 4 and [x["post_id"] for x in r["rows"]][0] == "1"   # three times in a short post
+    assert r["rows"][-1]["post_id"] == "2"                                  # once, in a long post
+    scores = [x["score"] for x in r["rows"]]
+    assert scores == sorted(scores, reverse=True)
+    # 'vaccines' is another word; the link's 'vaccine' is not indexed (links are removed)
+    assert "7" not in {x["post_id"] for x in r["rows"]}
+    both = search_posts(sstore, "Vaccine COOPERATION", Filters())
+    assert {x["post_id"] for x in both["rows"]} == {"2", "3"} and both["query_tokens"] == ["vaccine", "cooperation"]
+    assert search_posts(sstore, "vaccine nonexistentword", Filters())["total"] == 0
+    assert search_posts(sstore, "   ", Filters())["total"] == 0
+
+
+def test_filters_and_pagination(sstore):
+    from envoywatch.analysis.search import search_posts
+
+    assert {x["post_id"] for x in search_posts(sstore, "vaccine", Filters(states=("RU",)))["rows"]} == {"3"}
+    assert {x["post_id"] for x in search_posts(sstore, "vaccine", Filters(kinds=("post",)))["rows"]} == {"1", "2", "5"}
+    assert {x["post_id"] for x in search_posts(sstore, "vaccine", Filters(start="2021-01-02", end="2021-02"))["rows"]} == {"2", "3"}
+    assert {x["post_id"] for x in search_posts(sstore, "vaccine", Filters(categories=("mission",), accounts=("a",)))["rows"]} == {"1", "2", "5"}
+    full = [x["post_id"] for x in search_posts(sstore, "vaccine", Filters(), per_page=10)["rows"]]
+    pages = [search_posts(sstore, "vaccine", Filters(), page=p, per_page=1) for p in (1, 2, 3, 4, 5)]
+    assert [p["rows"][0]["post_id"] for p in pages[:4]] == full
+    assert pages[4]["rows"] == [] and pages[4]["total"] == 4 and pages[1]["page"] == 2 and pages[1]["per_page"] == 1
+
+
+def test_snippet_offsets_and_hostile_text_raw(sstore):
+    from envoywatch.analysis.search import make_snippet, search_posts
+
+    r = search_posts(sstore, "vaccine", Filters())
+    for row in r["rows"]:
+        assert row["offsets"]
+        for s, e in row["offsets"]:
+            assert row["snippet"][s:e].lower() == "vaccine"
+    hostile = next(x for x in r["rows"] if x["post_id"] == "5")
+    assert hostile["text"] == HOSTILE and hostile["snippet"] == HOSTILE       # raw: renderers escape
+    assert hostile["handle"] == "EmbA" and hostile["account_id"] == "a" and hostile["kind"] == "post"
+    long = "word " * 100 + "target here " + "word " * 100
+    snip, offs = make_snippet(long, ["target"])
+    assert snip.startswith("…") and snip.endswith("…") and len(offs) == 1
+    assert snip[offs[0][0]:offs[0][1]] == "target"
+
+
+def test_cjk_bigrams_and_phrases(sstore):
+    from envoywatch.analysis.search import search_posts
+
+    r = search_posts(sstore, "疫苗", Filters())
+    assert [x["post_id"] for x in r["rows"]] == ["6"]
+    s, e = r["rows"][0]["offsets"][0]
+    assert r["rows"][0]["snippet"][s:e] == "疫苗"
+    assert search_posts(sstore, "中国疫苗", Filters())["total"] == 1
+    assert search_posts(sstore, "疫苗 中国", Filters())["total"] == 1          # words in any order
+    assert search_posts(sstore, "疫苗中国", Filters())["total"] == 0          # its bigram 苗中 is not in the post
+    assert search_posts(sstore, '"vaccine arrives"', Filters())["total"] == 1
+    assert search_posts(sstore, '"arrives vaccine"', Filters())["total"] == 0
+
+
+def test_index_refreshes_when_posts_change(sstore):
+    from envoywatch.analysis import search
+
+    assert search.search_posts(sstore, "zebra", Filters())["total"] == 0
+    sstore.write_many({"posts": [_post("8", "a", datetime(2021, 3, 1), "A zebra crossing")]})
+    search._last_check.clear()
+    assert search.search_posts(sstore, "zebra", Filters())["total"] == 1
+    assert sstore.count("search_docs") == 8
+
+
+def test_read_only_store_without_index(sstore):
+    from envoywatch.analysis import search
+    from envoywatch.store import Store
+
+    path = sstore.path
+    sstore.close()
+    search._last_check.clear()
+    with Store(path, read_only=True) as ro:
+        assert search.search_posts(ro, "vaccine", Filters())["total"] == 4
