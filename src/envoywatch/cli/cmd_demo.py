@@ -73,6 +73,11 @@ def demo_cmd(ctx, scale, seed, progress):
             click.echo(f"ground truth of the planted networks: {res.truth_path.resolve()}")
         h = headline(store)
         _print(h)
+        from envoywatch.outputs.report import write_report
+
+        rep = write_report(store, store.path.with_name(store.path.stem + "-report.html"))
+        click.echo(f"\nreport (SIMULATED data, one HTML file that opens offline): {rep.path.resolve()}")
+        click.echo(f"dashboard: envoywatch --db {store.path.resolve()} serve   then open http://127.0.0.1:8000")
 
 
 def _print(h) -> None:
