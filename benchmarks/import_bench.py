@@ -24,14 +24,29 @@ CHILD = r"""
 import json, sys, time, resource
 from envoywatch.store import Store
 from envoywatch.importers.run import import_paths
+from envoywatch.importers.base import UseSlowPath
+from envoywatch.importers.run import detect_format
 path, db = sys.argv[1], sys.argv[2]
+fell_back = []
+spec = detect_format(__import__("pathlib").Path(path))
+if spec.fast_read:  # note when the columnar reader gives up (the file is then read again record by record)
+    def _spy(source, _fast=spec.fast_read):
+        try:
+            yield from _fast(source)
+        except UseSlowPath as why:
+            fell_back.append(str(why))
+            raise
+    spec.fast_read = _spy
 t0 = time.perf_counter()
 with Store(db) as s:
     res = import_paths(s, [path])
     posts = s.scalar("SELECT count(*) FROM posts WHERE observed = 'primary'")
 dt = time.perf_counter() - t0
+ru = resource.getrusage(resource.RUSAGE_SELF)
 print(json.dumps({"seconds": dt, "posts": posts, "format": res[0].format, "rejects": res[0].rejects,
-                  "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                  "cpu_seconds": ru.ru_utime + ru.ru_stime, "peak_rss_mb": ru.ru_maxrss / 1024,
+                  "reader": ("record by record (fast reader gave up: " + fell_back[0] + ")") if fell_back
+                            else "columnar" if spec.fast_read else "record by record"}))
 """
 
 
@@ -53,7 +68,8 @@ def main() -> None:
     work = args.keep or Path(tempfile.mkdtemp(prefix="ew-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     print(f"machine: {os.cpu_count()} cores; python {sys.version.split()[0]}; files in {work}")
-    print(f"{'format':<22} {'N':>9} {'file MB':>8} {'seconds':>8} {'posts/s':>9} {'peak RSS MB':>12}")
+    print(f"{'format':<22} {'N':>9} {'file MB':>8} {'seconds':>8} {'posts/s':>9} {'CPU s':>7} {'posts/CPU-s':>11} "
+          f"{'peak RSS MB':>12}")
     for n in sizes:
         for kind, writer, suffix in (("flat v2 JSONL", write_flat_v2, "jsonl"), ("takedown CSV", write_takedown_csv, "csv")):
             f = work / f"bench_{n}.{suffix}"
@@ -66,7 +82,8 @@ def main() -> None:
             r = run_one(f, db)
             assert r["posts"] == n and r["rejects"] == 0, r
             print(f"{kind:<22} {n:>9,} {f.stat().st_size / 1e6:>8.1f} {r['seconds']:>8.1f} "
-                  f"{n / r['seconds']:>9,.0f} {r['peak_rss_mb']:>12,.0f}   ({r['format']})", flush=True)
+                  f"{n / r['seconds']:>9,.0f} {r['cpu_seconds']:>7.1f} {n / r['cpu_seconds']:>11,.0f} "
+                  f"{r['peak_rss_mb']:>12,.0f}   ({r['format']}, {r['reader']})", flush=True)
             if not args.keep:
                 db.unlink(missing_ok=True)
         if not args.keep:

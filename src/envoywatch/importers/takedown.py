@@ -268,10 +268,12 @@ def _header(s) -> set:
     return set(s.csv_header or ())
 
 
+from envoywatch.importers.takedown_fast import fast_read_tweets as _fast_tweets  # noqa: E402
+
 register_format(FormatSpec(
     "takedown-tweets", PLATFORM, "X/Twitter transparency takedown tweets CSV (tweetid, userid, tweet_time, ...)",
     lambda s: {"tweetid", "userid", "tweet_time", "tweet_text"} <= _header(s), _read_tweets, priority=20,
-    examples=["china_082019_1_tweets_csv_hashed.csv"]))
+    examples=["china_082019_1_tweets_csv_hashed.csv"], fast_read=_fast_tweets))
 register_format(FormatSpec(
     "takedown-users", PLATFORM, "X/Twitter transparency takedown users CSV (userid, follower_count, account_creation_date, ...)",
     lambda s: set(USER_REQUIRED) <= _header(s) and "tweetid" not in _header(s), _read_users, priority=20,

@@ -312,9 +312,11 @@ register_format(FormatSpec(
 register_format(FormatSpec(
     "x-v2-page", "x", "X API v2 responses, one page per line (twarc2, tweepy Client): tweets or users",
     sniff.v2_page, _read_v2_pages, priority=20))
+from envoywatch.platforms.x.flat_fast import fast_read_flat as _fast_flat  # noqa: E402
+
 register_format(FormatSpec(
     "x-v2-flat", "x", "X API v2 tweets one per line (twarc2 flatten: author and references inlined)",
-    sniff.v2_flat, _read_v2_flat, priority=20))
+    sniff.v2_flat, _read_v2_flat, priority=20, fast_read=_fast_flat))
 register_format(FormatSpec(
     "x-v1-json", "x", "X API v1.1 statuses or users: one per line, or a JSON array / search / cursor response",
     sniff.v1, _read_v1, priority=25))
