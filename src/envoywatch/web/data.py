@@ -1,0 +1,325 @@
+"""What the dashboard and the API show: one function per table, over the monitoring analyses.
+
+Pages and API endpoints call the same functions here, so a page's table, its CSV/JSON download and the
+API return the same rows. Each function takes the store and a Filters value and returns a `Result`
+(columns + rows of JSON-ready values). Post text is returned raw (hostile input): renderers escape it.
+
+Results are cached per (store state, function, arguments): the store is opened read-only, and the key
+includes the store file's size and modification time, so a changed store never serves stale figures.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import math
+import threading
+from collections import OrderedDict
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import ibis
+
+from envoywatch.analysis.accounts_view import registered_accounts
+from envoywatch.web import standins
+from envoywatch.web.standins import contract
+
+Filters = contract("filters", "Filters", standins.Filters)
+filtered_posts = contract("filters", "filtered_posts", standins.filtered_posts)
+activity_over_time = contract("activity", "activity_over_time", standins.activity_over_time)
+growth_decomposition = contract("activity", "growth_decomposition", standins.growth_decomposition)
+followers_over_time = contract("reach", "followers_over_time", standins.followers_over_time)
+top_posts_expr = contract("reach", "top_posts", standins.top_posts)
+top_entities_expr = contract("shares", "top_entities", standins.top_entities)
+search_posts = contract("search", "search_posts", standins.search_posts)
+
+ENTITIES = ("hashtag", "mention", "reposted_account", "quoted_account", "url", "domain")
+FREQS = ("day", "week", "month")
+BY = ("account", "actor", "state", "category", "host_country", "platform", "language")
+METRICS = ("reposts", "likes", "replies", "quotes")
+
+
+@dataclasses.dataclass
+class Result:
+    name: str
+    columns: list[str]
+    rows: list[dict[str, Any]]
+    meta: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+    def as_json(self) -> dict:
+        return {"table": self.name, **self.meta, "columns": self.columns, "rows": self.rows}
+
+
+def jsonable(v):
+    if isinstance(v, dt.datetime):
+        return v.isoformat(timespec="seconds")
+    if isinstance(v, dt.date):
+        return v.isoformat()
+    if isinstance(v, Decimal):
+        return float(v)
+    if isinstance(v, float) and (math.isnan(v) or math.isinf(v)):
+        return None
+    if isinstance(v, (list, tuple)):
+        return [jsonable(x) for x in v]
+    if isinstance(v, dict):
+        return {k: jsonable(x) for k, x in v.items()}
+    return v
+
+
+def filters_json(f) -> dict:
+    out = {}
+    for fld in dataclasses.fields(f):
+        v = getattr(f, fld.name)
+        if v not in ((), None, False):
+            out[fld.name] = jsonable(list(v) if isinstance(v, tuple) else v)
+    return out
+
+
+class Tables:
+    """The store's table accessors, memoized: Ibis looks a table's schema up in DuckDB on every .table() call,
+    and the analyses call it several times per expression (a third of the time to build one, measured). The
+    store is read-only while served, so a table's schema cannot change; everything else goes to the store."""
+
+    def __init__(self, store, lock):
+        self._store = store
+        self._lock = lock
+        self._tables: dict = {}
+
+    def table(self, name: str):
+        t = self._tables.get(name)
+        if t is None:
+            with self._lock:
+                t = self._tables[name] = self._store.table(name)
+        return t
+
+    def __getattr__(self, name):
+        return getattr(self._store, name)
+
+
+class Data:
+    """The store (read-only), a lock on its one DuckDB connection, a result cache and a small thread pool.
+
+    Building and compiling an Ibis expression is Python work that costs as much as running the query on a
+    million posts; only running it needs the connection. So the lock is held for execution only, and a page
+    computes its tables in a few threads (prefetch): one table compiles while another runs in DuckDB.
+    """
+
+    def __init__(self, store, cache_size: int = 512, workers: int = 3):
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.lock = threading.RLock()            # the DuckDB connection: one statement at a time
+        self._cache_lock = threading.Lock()
+        self._inflight: dict = {}
+        self.store = Tables(store, self.lock) if getattr(store, "read_only", False) else store
+        self.cache: OrderedDict = OrderedDict()
+        self.cache_size = cache_size
+        self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="envoywatch-query")
+
+    # --- plumbing ----------------------------------------------------------------------------------
+    def store_key(self) -> tuple:
+        p = Path(self.store.path)
+        out = []
+        for q in (p, p.with_name(p.name + ".wal")):
+            try:
+                st = q.stat()
+                out.append((st.st_size, st.st_mtime_ns))
+            except OSError:
+                out.append(None)
+        return tuple(out)
+
+    def cached(self, key: tuple, compute):
+        """compute() once per (store state, key); concurrent callers of the same key wait for the first one."""
+        full = (self.store_key(), *key)
+        while True:
+            with self._cache_lock:
+                if full in self.cache:
+                    self.cache.move_to_end(full)
+                    return self.cache[full]
+                ev = self._inflight.get(full)
+                if ev is None:
+                    self._inflight[full] = threading.Event()
+                    break
+            ev.wait()          # then the result is in the cache (or the first caller failed: try ourselves)
+        try:
+            value = compute()
+            with self._cache_lock:
+                self.cache[full] = value
+                while len(self.cache) > self.cache_size:
+                    self.cache.popitem(last=False)
+            return value
+        finally:
+            with self._cache_lock:
+                self._inflight.pop(full).set()
+
+    def prefetch(self, *calls) -> None:
+        """Run the calls (each fills the cache) in the pool and wait; the first error is raised."""
+        for fut in [self.pool.submit(c) for c in calls]:
+            fut.result()
+
+    def rows(self, expr) -> tuple[list[str], list[dict]]:
+        sql = str(self.store.ibis().compile(expr))
+        with self.lock:
+            t = self.store.con.sql(sql).to_arrow_table()
+        try:   # the expression's types (DuckDB's SUM is a 128-bit integer, Ibis says int64)
+            t = t.cast(expr.schema().to_pyarrow())
+        except Exception:   # noqa: BLE001 - a type Arrow cannot cast: keep DuckDB's, jsonable() copes
+            pass
+        return list(t.column_names), [jsonable(r) for r in t.to_pylist()]
+
+    def sql(self, sql: str, params: list | None = None) -> list[dict]:
+        with self.lock:
+            t = self.store.query(sql, params)
+        return [jsonable(r) for r in t.to_pylist()]
+
+    def result(self, name: str, key: tuple, build, meta: dict | None = None) -> Result:
+        def compute():
+            cols, rows = self.rows(build())
+            return Result(name, cols, rows, meta or {})
+        return self.cached((name, *key), compute)
+
+    # --- filter choices ------------------------------------------------------------------------------
+    def choices(self) -> dict[str, list[str]]:
+        def compute():
+            q = self.sql
+            return {
+                "state": [r["v"] for r in q("SELECT DISTINCT state AS v FROM registry_actors WHERE state IS NOT NULL ORDER BY 1")],
+                "category": [r["v"] for r in q("SELECT DISTINCT category AS v FROM registry_actors WHERE category IS NOT NULL ORDER BY 1")],
+                "platform": [r["v"] for r in q("SELECT DISTINCT platform AS v FROM accounts ORDER BY 1")],
+                "kind": ["post", "repost", "quote", "reply"],
+                "lang": [r["v"] for r in q("SELECT lang AS v FROM (SELECT lang, count(*) AS n FROM posts WHERE lang IS NOT NULL "
+                                             "GROUP BY lang ORDER BY n DESC LIMIT 40) ORDER BY 1")],
+            }
+        return self.cached(("choices",), compute)
+
+    # --- overview --------------------------------------------------------------------------------------
+    def figures(self, f) -> Result:
+        def build():
+            p = filtered_posts(self.store, f)
+            one, z = ibis.literal(1).cast("int64"), ibis.literal(0).cast("int64")
+            return p.aggregate(
+                posts=p.count(), accounts=p.account_id.nunique(),
+                registered_accounts=p.account_id.nunique(where=p.actor_id.notnull()),
+                states=p.state.nunique(),
+                originals=ibis.ifelse(p.kind == "post", one, z).sum(), reposts=ibis.ifelse(p.kind == "repost", one, z).sum(),
+                quotes=ibis.ifelse(p.kind == "quote", one, z).sum(), replies=ibis.ifelse(p.kind == "reply", one, z).sum(),
+                first_post=p.created_at.min(), last_post=p.created_at.max())
+        r = self.result("figures", (f,), build)
+        for row in r.rows:   # SUM over no rows is NULL: the figures of an empty selection are 0
+            for k in ("originals", "reposts", "quotes", "replies"):
+                row[k] = row[k] or 0
+        return r
+
+    def kinds(self, f) -> Result:
+        fig = self.figures(f).rows[0]
+        total = fig["posts"] or 0
+        rows = [{"kind": k, "posts": fig[col], "share": (fig[col] / total) if total else 0.0}
+                for k, col in (("post", "originals"), ("repost", "reposts"), ("quote", "quotes"), ("reply", "replies"))]
+        return Result("kinds", ["kind", "posts", "share"], rows)
+
+    def activity(self, f, freq: str = "month", by: str | None = None) -> Result:
+        return self.result("activity", (f, freq, by), lambda: activity_over_time(self.store, f, freq=freq, by=by),
+                           {"freq": freq, "by": by})
+
+    def top_accounts(self, f, n: int = 20, offset: int = 0) -> Result:
+        def build():
+            p = filtered_posts(self.store, f)
+            one, z = ibis.literal(1).cast("int64"), ibis.literal(0).cast("int64")
+            g = p.group_by(["platform", "account_id"]).aggregate(
+                handle=p.handle.max(), display_name=p.display_name.max(), state=p.state.max(),
+                category=p.category.max(), posts=p.count(),
+                originals=ibis.ifelse(p.kind == "post", one, z).sum(), reposts=ibis.ifelse(p.kind == "repost", one, z).sum(),
+                quotes=ibis.ifelse(p.kind == "quote", one, z).sum(), replies=ibis.ifelse(p.kind == "reply", one, z).sum(),
+                first_post=p.created_at.min(), last_post=p.created_at.max())
+            return g.order_by([ibis.desc("posts"), "platform", "account_id"]).limit(n, offset=offset)
+        return self.result("accounts", (f, n, offset), build, {"n": n, "offset": offset})
+
+    def account_count(self, f) -> int:
+        return self.figures(f).rows[0]["accounts"] or 0
+
+    def top(self, f, entity: str, n: int = 20) -> Result:
+        previous = None
+        if f.start is not None and f.end is not None:   # change against the window of the same length before
+            previous = (f.start - (f.end - f.start), f.start)
+        meta = {"entity": entity, "n": n,
+                "previous": [jsonable(previous[0]), jsonable(previous[1])] if previous else None}
+        return self.result(f"top_{entity}", (f, n),
+                           lambda: top_entities_expr(self.store, f, entity, n=n, previous=previous), meta)
+
+    def growth(self, f, a: tuple[dt.datetime, dt.datetime] | None = None,
+               b: tuple[dt.datetime, dt.datetime] | None = None) -> Result:
+        if a is None or b is None:   # default: the last month with posts against the month before it
+            last = self.figures(f).rows[0]["last_post"]
+            if last is None:
+                return Result("growth", [], [], {})
+            last = dt.datetime.fromisoformat(last)
+            b_start = dt.datetime(last.year, last.month, 1)
+            a_start = dt.datetime(b_start.year - (b_start.month == 1), (b_start.month - 2) % 12 + 1, 1)
+            b_end = dt.datetime(b_start.year + (b_start.month == 12), b_start.month % 12 + 1, 1)
+            a, b = (a_start, b_start), (b_start, b_end)
+        meta = {"a_start": jsonable(a[0]), "a_end": jsonable(a[1]), "b_start": jsonable(b[0]), "b_end": jsonable(b[1])}
+        return self.result("growth", (f, a, b), lambda: growth_decomposition(self.store, f, a[0], a[1], b[0], b[1]), meta)
+
+    # --- accounts ----------------------------------------------------------------------------------------
+    def account(self, platform: str, account_id: str) -> dict | None:
+        def compute():
+            q = self.sql
+            prof = q("SELECT * FROM accounts WHERE platform = ? AND account_id = ?", [platform, account_id])
+            if not prof:
+                return None
+            reg = registered_accounts(self.store)
+            reg = reg.filter((reg.platform == platform) & (reg.account_id == account_id))
+            _, rr = self.rows(reg.select("actor_id", "actor_name", "state", "category", "host_country"))
+            actor = rr[0] if rr and rr[0]["actor_id"] else None
+            actor_row = q("SELECT * FROM registry_actors WHERE actor_id = ?", [actor["actor_id"]]) if actor else []
+            handle = prof[0].get("handle") or ""
+            entries = q("SELECT * FROM registry_accounts WHERE platform = ? AND (account_id = ? OR lower(handle) = lower(?)) "
+                        "ORDER BY handle", [platform, account_id, handle])
+            history = q("SELECT * FROM registry_history WHERE platform = ? AND lower(handle) = lower(?) ORDER BY changed_at",
+                        [platform, handle])
+            snap = q("SELECT * FROM account_snapshots WHERE platform = ? AND account_id = ? ORDER BY captured_at DESC LIMIT 1",
+                     [platform, account_id])
+            counts = q("SELECT count(*) AS posts, min(created_at) AS first_post, max(created_at) AS last_post FROM posts "
+                       "WHERE platform = ? AND account_id = ?", [platform, account_id])
+            return {"profile": prof[0], "registry": actor, "actor": actor_row[0] if actor_row else None,
+                    "registry_accounts": entries, "registry_history": history,
+                    "latest_snapshot": snap[0] if snap else None, "posts": counts[0]}
+        return self.cached(("account", platform, account_id), compute)
+
+    def followers(self, f) -> Result:
+        return self.result("followers", (f,), lambda: followers_over_time(self.store, f))
+
+    def top_posts(self, f, n: int = 20, metric: str = "reposts") -> Result:
+        return self.result("top_posts", (f, n, metric), lambda: top_posts_expr(self.store, f, n=n, metric=metric),
+                           {"n": n, "metric": metric})
+
+    # --- search ---------------------------------------------------------------------------------------------
+    def search(self, f, q: str, page: int = 1, per_page: int = 20) -> dict:
+        def compute():
+            with self.lock:
+                out = search_posts(self.store, q, f, page=page, per_page=per_page)
+            out = dict(out)
+            out["rows"] = [normalize_hit(jsonable(dict(r))) for r in out.get("rows", [])]
+            return out
+        return self.cached(("search", f, q, page, per_page), compute)
+
+
+SEARCH_COLUMNS = ["platform", "post_id", "account_id", "handle", "created_at", "kind", "lang", "score", "text",
+                  "snippet", "matches"]
+
+
+def normalize_hit(r: dict) -> dict:
+    """Search rows as the API gives them: `snippet` plain text, `matches` [[start, end], ...] into it."""
+    sn = r.get("snippet")
+    matches = r.get("matches") or r.get("offsets") or []
+    if isinstance(sn, dict):
+        matches = sn.get("matches") or sn.get("offsets") or matches
+        sn = sn.get("text", "")
+    elif isinstance(sn, (list, tuple)) and len(sn) == 2 and isinstance(sn[0], str):
+        sn, matches = sn[0], sn[1]
+    if sn is None:
+        sn = r.get("text") or ""
+    r["snippet"] = sn
+    r["matches"] = [[int(s), int(e)] for s, e in (matches or []) if 0 <= int(s) < int(e) <= len(sn)]
+    r.pop("offsets", None)
+    return r
