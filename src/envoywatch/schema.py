@@ -262,7 +262,8 @@ DATA_TABLES = [t for t in TABLES.values() if t.group == "data"]
 # store: derived, recomputable from the tables above, never exported as observations. name -> (module, what)
 DERIVED_CACHES = {
     "post_languages_detected": ("analysis/focus.py", "offline-detected language of posts whose platform gave none"),
-    "tone_scores": ("analysis/tone/scores.py", "tone (propaganda) score, label and reasons per post and model version"),
+    "tone_scores": ("analysis/tone/scores.py", "tone (propaganda) score, label and reasons per post and model version "
+                    "(platform, post_id, model_version, score, label, reasons JSON, scored_at)"),
     "narrative_defs": ("analysis/narratives/definitions.py", "user-added narrative definitions (YAML as JSON)"),
     "post_narratives": ("analysis/narratives/cache.py", "narratives assigned to posts, by method, with score and evidence"),
     "post_narrative_scans": ("analysis/narratives/cache.py", "which posts were scanned with which definitions (hash)"),
