@@ -8,8 +8,9 @@ import click
 
 from envoywatch.cli.common import open_store, print_table
 
-_TYPES = ["co-repost", "co-link", "co-domain", "co-post", "co-reply", "co-hashtag", "co-mention", "co-similar-text"]
-_WINDOW_TYPES = _TYPES[:-1]
+_TYPES = ["co-repost", "co-link", "co-domain", "co-post", "co-reply", "co-hashtag", "co-mention", "co-similar-text",
+          "co-activity"]
+_WINDOW_TYPES = _TYPES[:-2]
 _EDGE_SUFFIXES = (".csv", ".parquet", ".gexf", ".graphml")
 
 
@@ -159,9 +160,12 @@ def coordination_group():
 @click.option("--min-weight", type=int, default=1, show_default=True, help="keep edges with at least this weight")
 @click.option("--out", help="write the edges: .csv, .parquet, .gexf or .graphml (default: print the top edges)")
 @click.option("--limit", default=20, show_default=True, help="edges printed without --out")
+@click.option("--null-model", is_flag=True,
+              help="add activity_weight (time slots of width --window in which both accounts posted anything) and "
+                   "content_ratio = weight / activity_weight to every edge: the synchronized-activity null model")
 @click.pass_context
 def network_cmd(ctx, ntype, window, min_participation, weight, similarity, url_form, cnt_compatible, csv_path, layout,
-                platform, since, until, accounts_file, min_weight, out, limit):
+                platform, since, until, accounts_file, min_weight, out, limit, null_model):
     """Compute one coordination network on the store (or --from-csv FILE) and write or print its edges."""
     from envoywatch.analysis.coordination import compute_network
 
@@ -170,11 +174,17 @@ def network_cmd(ctx, ntype, window, min_participation, weight, similarity, url_f
     src = _Source(ctx, csv_path, layout, platform)
     try:
         net = compute_network(src.con, src.table, params)
+        shown = "source, target, weight, shared_items, example_items"
+        if null_model:
+            from envoywatch.analysis.coordination.null_model import with_activity_null
+
+            net = with_activity_null(src.con, src.table, net)
+            shown += ", activity_weight, content_ratio"
         if out:
             n = _write_edges(net, out, src)
             click.echo(f"wrote {n:,} edges ({ntype}, window {window:g} s, {params.resolved().weight} weight) to {out}")
         else:
-            print_table(net.edges.select("source, target, weight, shared_items, example_items").limit(limit)
+            print_table(net.edges.select(shown).limit(limit)
                         .to_arrow_table(), "table", title=f"{ntype} edges (top {limit})")
     finally:
         src.close()

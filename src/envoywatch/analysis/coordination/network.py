@@ -34,6 +34,8 @@ NETWORK_TYPES = {
     "co-hashtag": "the same hashtag (case-folded)",
     "co-mention": "a mention of the same account (case-folded handle)",
     "co-similar-text": "texts with token-set Jaccard similarity >= `similarity` (MinHash/LSH, verified exactly)",
+    "co-activity": "synchronized activity, the null model: any message (reposts included) in the same "
+                   "window-aligned time slot, whatever its content",
 }
 WEIGHTS = ("items", "messages")
 URL_FORMS = ("normalized", "raw")
@@ -105,6 +107,11 @@ def _item_sql(p: NetworkParams, msgs: str) -> str:
         return f"SELECT aid, mid, ts, unnest(hashtags) AS item FROM {msgs} WHERE {non_repost}"
     if p.type == "co-mention":
         return f"SELECT aid, mid, ts, unnest(mentions) AS item FROM {msgs} WHERE {non_repost}"
+    if p.type == "co-activity":
+        # the item is the time slot [k*W, (k+1)*W): two messages in one slot are < W apart, so they match
+        w = float(p.window) if p.window > 0 else 1.0
+        return (f"SELECT aid, mid, ts, strftime(to_timestamp(floor(ts / {w!r}) * {w!r}), '%Y-%m-%dT%H:%M:%SZ') "
+                f"AS item FROM {msgs}")
     raise AssertionError(p.type)
 
 
@@ -216,7 +223,12 @@ def compute_network(con, messages: str, params: NetworkParams, keep: bool = Fals
 
 
 def _edges_relation(con, T: str):
-    return con.sql(f"""
+    return con.sql(edges_sql(T))
+
+
+def edges_sql(T: str) -> str:
+    """The SELECT of a computed network's edges (temporary tables prefixed T)."""
+    return f"""
         SELECT s.account_id AS source, t.account_id AS target, e.weight, e.shared_items,
                e.first_ts AS first_time, e.last_ts AS last_time,
                list_distinct([i1.item, i2.item]) AS example_items,
@@ -225,7 +237,7 @@ def _edges_relation(con, T: str):
         FROM {T}_edges e JOIN {T}_acc s ON s.aid = e.src JOIN {T}_acc t ON t.aid = e.dst
         JOIN {T}_part ps ON ps.aid = e.src JOIN {T}_part pt ON pt.aid = e.dst
         LEFT JOIN {T}_items i1 ON i1.iid = e.ex1 LEFT JOIN {T}_items i2 ON i2.iid = e.ex2
-        ORDER BY e.weight DESC, source, target""")
+        ORDER BY e.weight DESC, source, target"""
 
 
 @dataclass
@@ -246,5 +258,5 @@ class Network:
         return self.edges.to_arrow_table()
 
     def drop(self) -> None:
-        for suffix in ("acc", "items", "part", "edges", "x", "raw"):
+        for suffix in ("acc", "items", "part", "edges", "x", "raw", "null"):
             self.con.execute(f"DROP TABLE IF EXISTS {self.prefix}_{suffix}")
