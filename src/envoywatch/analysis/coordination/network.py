@@ -38,6 +38,8 @@ NETWORK_TYPES = {
                    "window-aligned time slot, whatever its content",
 }
 WEIGHTS = ("items", "messages")
+# types whose messages carry exactly one item (so a message id determines its item)
+SINGLE_ITEM_TYPES = ("co-repost", "co-reply", "co-post", "co-activity")
 URL_FORMS = ("normalized", "raw")
 
 _counter = itertools.count()
@@ -201,7 +203,19 @@ def compute_network(con, messages: str, params: NetworkParams, keep: bool = Fals
                   WHERE x.aid IN ({src_ok}))"""
     b_rows = f"(SELECT * FROM {T}_x WHERE aid IN ({dst_ok}))"
     match = f"a.iid = b.iid AND a.jb = b.b AND {pair_cond} AND abs(a.ts - b.ts) <= {W}"
-    if p.weight == "messages":
+    if p.weight == "messages" and p.type in SINGLE_ITEM_TYPES:
+        # one item per message: three cheap groupings instead of two DISTINCT aggregates (2/3 of the CPU time):
+        # distinct (pair, message) -> per (pair, item) its matched messages -> per pair
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE {T}_edges AS
+            SELECT src, dst, sum(n)::BIGINT AS weight, count(*) AS shared_items, min(t0) AS first_ts,
+                   max(t1) AS last_ts, min(iid) AS ex1, max(iid) AS ex2
+            FROM (SELECT src, dst, iid, count(*) AS n, min(t0) AS t0, max(t1) AS t1
+                  FROM (SELECT a.aid AS src, b.aid AS dst, a.mid, a.iid, min(least(a.ts, b.ts)) AS t0,
+                               max(greatest(a.ts, b.ts)) AS t1
+                        FROM {a_rows} a JOIN {b_rows} b ON {match} GROUP BY a.aid, b.aid, a.mid, a.iid)
+                  GROUP BY src, dst, iid)
+            GROUP BY src, dst HAVING sum(n) >= {k}""")
+    elif p.weight == "messages":
         con.execute(f"""CREATE OR REPLACE TEMP TABLE {T}_edges AS
             SELECT a.aid AS src, b.aid AS dst, {agg},
                    min(least(a.ts, b.ts)) AS first_ts, max(greatest(a.ts, b.ts)) AS last_ts,
