@@ -1,6 +1,7 @@
 """Cross-validated evaluation of the tone model on DIPROMATS-shaped data (see docs/analysis/tone.md).
 
-Protocols (all thresholds are fixed at 0.5 before training: nothing is tuned on a test fold):
+Protocols (nothing is tuned on a test fold: the binary threshold and calibration are chosen by an inner
+cross-validation inside each training fold (see model.ToneModel.fit), technique thresholds are fixed at 0.5):
 - en_cv:      5-fold stratified CV on the English set, training on the other English folds;
 - en_cv+es:   the same folds, training on the other English folds plus all the Spanish set;
 - es->en:     train on Spanish, test on all English (cross-lingual transfer);
@@ -29,9 +30,22 @@ def macro_f1(y_true, y_pred) -> float:
     return (f1_binary(y_true, y_pred, 1) + f1_binary(y_true, y_pred, 0)) / 2.0
 
 
-def _fit(train: LabelledSet, params: Params) -> ToneModel:
+def best_threshold(y_true, scores) -> float:
+    """The score threshold with the best macro-F1 on (y_true, scores), searched over score quantiles;
+    ties -> the middle one of the tied candidates (an optimal candidate itself, less noisy than the first)."""
+    s = np.asarray(scores, dtype=float)
+    cand = np.unique(np.quantile(s, np.linspace(0.2, 0.98, 157)))
+    f = np.array([macro_f1(y_true, s >= t) for t in cand])
+    best = cand[f >= f.max() - 1e-12]
+    return float(best[len(best) // 2])
+
+
+def _fit(train: LabelledSet, params: Params, aux: LabelledSet | None = None) -> ToneModel:
     techs = {t: train.technique(t) for t in params.techniques}
-    return ToneModel.fit(train.texts, train.binary, techs, params)
+    extra = None
+    if aux is not None and len(aux):
+        extra = (aux.texts, aux.binary, {t: aux.technique(t) for t in params.techniques})
+    return ToneModel.fit(train.texts, train.binary, techs, params, aux=extra)
 
 
 def _predict(model: ToneModel, test: LabelledSet) -> tuple[np.ndarray, np.ndarray]:
@@ -39,7 +53,7 @@ def _predict(model: ToneModel, test: LabelledSet) -> tuple[np.ndarray, np.ndarra
     return p, p >= model.thresholds
 
 
-def _kfold(y, k: int, seed: int) -> list[np.ndarray]:
+def stratified_folds(y, k: int, seed: int) -> list[np.ndarray]:
     """Stratified folds (the positives and the negatives each dealt round-robin after a shuffle)."""
     rng = np.random.default_rng(seed)
     y = np.asarray(y)
@@ -51,24 +65,28 @@ def _kfold(y, k: int, seed: int) -> list[np.ndarray]:
     return [np.flatnonzero(fold == i) for i in range(k)]
 
 
+_kfold = stratified_folds
+
+
 def cross_validate(en: LabelledSet, es: LabelledSet | None, k: int = 5, seed: int = 0,
                    params: Params = Params(), with_es: bool = False) -> dict:
-    """k-fold CV on `en`; with_es adds all of `es` to every training fold. Pooled predictions over all
-    folds give the per-technique figures; the binary figure is reported pooled and as the fold mean."""
+    """k-fold CV on `en`; with_es adds all of `es` to every training fold (as auxiliary data: it trains,
+    but the threshold is chosen on English training rows only). Pooled predictions over all folds give the
+    per-technique figures; the binary figure is reported pooled and as the fold mean."""
     y = np.asarray(en.binary)
     names = ["propaganda"] + list(params.techniques)
     pred = np.zeros((len(en), len(names)), dtype=bool)
-    fold_f1 = []
-    for test_idx in _kfold(y, k, seed):
+    fold_f1, thresholds = [], []
+    for test_idx in stratified_folds(y, k, seed):
         train_idx = np.setdiff1d(np.arange(len(en)), test_idx)
-        train = en.subset(train_idx)
-        if with_es and es is not None:
-            train = LabelledSet.concat(train, es)
-        model = _fit(train, params)
+        model = _fit(en.subset(train_idx), params, es if with_es else None)
         _, hard = _predict(model, en.subset(test_idx))
         pred[test_idx] = hard
         fold_f1.append(macro_f1(y[test_idx], hard[:, 0]))
-    return _report(en, pred, names, fold_f1)
+        thresholds.append(float(model.thresholds[0]))
+    out = _report(en, pred, names, fold_f1)
+    out["thresholds"] = thresholds
+    return out
 
 
 def transfer(train: LabelledSet, test: LabelledSet, params: Params = Params()) -> dict:
@@ -106,11 +124,13 @@ def format_report(name: str, r: dict) -> str:
              + (f" (fold mean {r['macro_f1_fold_mean']:.3f} +/- {r['macro_f1_fold_sd']:.3f})"
                 if "macro_f1_fold_mean" in r else "")
              + f" F1(prop)={r['f1_propaganda']:.3f} F1(not)={r['f1_not']:.3f}"
-             f" P={r['precision']:.3f} R={r['recall']:.3f}"]
+             f" P={r['precision']:.3f} R={r['recall']:.3f}"
+             + (" thresholds " + ",".join(f"{t:.3f}" for t in r["thresholds"]) if r.get("thresholds") else "")]
     for t, m in r["techniques"].items():
         lines.append(f"    {t:<20} support={m['support']:>4} F1={m['f1']:.3f} P={m['precision']:.3f} "
                      f"R={m['recall']:.3f} macro-F1={m['macro_f1']:.3f}")
     return "\n".join(lines)
 
 
-__all__ = ["TECHNIQUES", "cross_validate", "transfer", "macro_f1", "f1_binary", "format_report"]
+__all__ = ["TECHNIQUES", "best_threshold", "cross_validate", "f1_binary", "format_report", "macro_f1",
+           "stratified_folds", "transfer"]
