@@ -73,11 +73,30 @@ def demo_cmd(ctx, scale, seed, progress):
             click.echo(f"ground truth of the planted networks: {res.truth_path.resolve()}")
         h = headline(store)
         _print(h)
+        _analyses(store, progress)
         from envoywatch.outputs.report import write_report
 
         rep = write_report(store, store.path.with_name(store.path.stem + "-report.html"))
-        click.echo(f"\nreport (SIMULATED data, one HTML file that opens offline): {rep.path.resolve()}")
+        click.echo(f"\nreport (SIMULATED data, one HTML file that opens offline, built in {rep.seconds:.1f} s): "
+                   f"{rep.path.resolve()}")
         click.echo(f"dashboard: envoywatch --db {store.path.resolve()} serve   then open http://127.0.0.1:8000")
+
+
+def _analyses(store, progress) -> None:
+    """The cached analyses behind the report's narratives, uniform-line and tone sections (demo/analyses.py)."""
+    from envoywatch.demo.analyses import run_demo_analyses
+
+    click.echo("\nanalyses for the report: narratives (pattern), shared lines, tone scores")
+    bar = _Bar(sys.stderr.isatty() if progress is None else progress)
+    try:
+        r = run_demo_analyses(store, progress=bar)
+    finally:
+        bar.close()
+    nr, ln, tn = r["narratives"], r["lines"], r["tone"]
+    click.echo(f"  narratives: {nr['scanned']:,} posts scanned, {nr['assigned']:,} assignments in {nr['seconds']:.1f} s")
+    click.echo("  shared lines: " + (f"{ln['lines']:,} lines, {ln['posts_in_lines']:,} posts" if ln.get("lines") is not None
+                                     else "already in the store") + f" in {ln['seconds']:.1f} s")
+    click.echo(f"  tone: {tn['scored']:,} posts scored with model {tn['model_version']} in {tn['seconds']:.1f} s")
 
 
 def _print(h) -> None:

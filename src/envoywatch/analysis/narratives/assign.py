@@ -47,9 +47,10 @@ def assign_narratives(store, methods=("pattern",), f: Filters | None = None, thr
         todo = _posts_to_scan(store, f or Filters(), method, h, refresh)
         scanned = assigned = 0
         scorer = _pattern_rows if method == "pattern" else _embedding_scorer(narratives, threshold)
+        seen: dict = {}
         for start in range(0, todo.num_rows, _BATCH):
             chunk = todo.slice(start, _BATCH)
-            rows = scorer(narratives, chunk) if method == "pattern" else scorer(chunk)
+            rows = scorer(narratives, chunk, seen) if method == "pattern" else scorer(chunk)
             _write(store, method, h, chunk, rows)
             scanned += chunk.num_rows
             assigned += len(rows)
@@ -69,15 +70,21 @@ def _posts_to_scan(store, f: Filters, method: str, h: str, refresh: bool) -> pa.
     return p.order_by(["platform", "post_id"]).to_pyarrow()
 
 
-def _pattern_rows(narratives, chunk: pa.Table) -> list[tuple]:
+def _pattern_rows(narratives, chunk: pa.Table, cache: dict | None = None) -> list[tuple]:
     rows = []
     plats, ids, texts = (chunk.column(c).to_pylist() for c in ("platform", "post_id", "text"))
-    lowered = [t.lower() for t in texts]
-    for n in narratives:
-        for plat, pid, text, low in zip(plats, ids, texts, lowered):
-            m = n.match(text, low)
-            if m:
-                rows.append((plat, pid, n.name, "pattern", 1.0, m[:200]))
+    # each distinct text is matched once per call (reposts of one post carry the same text): the same rows
+    # with less regex work; `cache` (text -> hits) carries results across chunks
+    cache = {} if cache is None else cache
+    if len(cache) > 500_000:
+        cache.clear()
+    for text in dict.fromkeys(texts):
+        if text not in cache:
+            low = text.lower()
+            cache[text] = tuple((n.name, m[:200]) for n in narratives if (m := n.match(text, low)))
+    for plat, pid, text in zip(plats, ids, texts):
+        for name, ev in cache[text]:
+            rows.append((plat, pid, name, "pattern", 1.0, ev))
     return rows
 
 

@@ -72,9 +72,11 @@ class Narrative:
 
     @cached_property
     def anchors(self) -> tuple[str, ...]:
-        """The lower-cased first word of each keyword: a cheap substring test before the regex (Python's re
-        tries every alternative at every position, which is 100 times slower than `in` on most texts)."""
-        return tuple(sorted({k.strip().rstrip("*").split()[0].lower() for kws in self.keywords.values()
+        """The lower-cased longest word of each keyword: a cheap substring test before the regex (Python's re
+        tries every alternative at every position, which is 100 times slower than `in` on most texts). Every
+        word of a keyword occurs in a text it matches, so any word is a valid anchor; the longest is the
+        rarest (the first word of 'US biolabs', 'us', occurs in almost every English text)."""
+        return tuple(sorted({max(k.strip().rstrip("*").split(), key=len).lower() for kws in self.keywords.values()
                              for k in kws if k.strip().rstrip("*")}))
 
     def match(self, text: str | None, lowered: str | None = None) -> str | None:
