@@ -133,10 +133,12 @@ def create_app(db_path: str | Path, store=None, warm: bool = False) -> FastAPI:
         return HTMLResponse(render(request, "error.html", status=exc.status_code, detail=str(exc.detail)),
                             status_code=exc.status_code)
 
-    from envoywatch.web import api, pages
+    from envoywatch.web import api, api_analysis, pages, pages_analysis
 
     app.include_router(api.router)
+    app.include_router(api_analysis.router)
     app.include_router(pages.router)
+    app.include_router(pages_analysis.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     if warm:
         import threading
