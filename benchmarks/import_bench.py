@@ -44,6 +44,7 @@ with Store(db) as s:
 dt = time.perf_counter() - t0
 ru = resource.getrusage(resource.RUSAGE_SELF)
 print(json.dumps({"seconds": dt, "posts": posts, "format": res[0].format, "rejects": res[0].rejects,
+                  "derived_seconds": res[0].derived_seconds,
                   "cpu_seconds": ru.ru_utime + ru.ru_stime, "peak_rss_mb": ru.ru_maxrss / 1024,
                   "reader": ("record by record (fast reader gave up: " + fell_back[0] + ")") if fell_back
                             else "columnar" if spec.fast_read else "record by record"}))
@@ -69,7 +70,7 @@ def main() -> None:
     work.mkdir(parents=True, exist_ok=True)
     print(f"machine: {os.cpu_count()} cores; python {sys.version.split()[0]}; files in {work}")
     print(f"{'format':<22} {'N':>9} {'file MB':>8} {'seconds':>8} {'posts/s':>9} {'CPU s':>7} {'posts/CPU-s':>11} "
-          f"{'peak RSS MB':>12}")
+          f"{'peak RSS MB':>12} {'of which index+aggregates s':>27}")
     for n in sizes:
         for kind, writer, suffix in (("flat v2 JSONL", write_flat_v2, "jsonl"), ("takedown CSV", write_takedown_csv, "csv")):
             f = work / f"bench_{n}.{suffix}"
@@ -83,7 +84,7 @@ def main() -> None:
             assert r["posts"] == n and r["rejects"] == 0, r
             print(f"{kind:<22} {n:>9,} {f.stat().st_size / 1e6:>8.1f} {r['seconds']:>8.1f} "
                   f"{n / r['seconds']:>9,.0f} {r['cpu_seconds']:>7.1f} {n / r['cpu_seconds']:>11,.0f} "
-                  f"{r['peak_rss_mb']:>12,.0f}   ({r['format']}, {r['reader']})", flush=True)
+                  f"{r['peak_rss_mb']:>12,.0f} {r['derived_seconds']:>27.1f}   ({r['format']}, {r['reader']})", flush=True)
             if not args.keep:
                 db.unlink(missing_ok=True)
         if not args.keep:

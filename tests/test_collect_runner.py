@@ -41,6 +41,15 @@ def test_three_platforms_in_one_concurrent_run(store):
     assert sorted(r[0] for r in store.con.execute("SELECT format FROM import_batches").fetchall()) == [
         "bluesky-live", "mastodon-live", "x-live"]
     assert summary.new_posts == store.count("posts")
+    # the run left the aggregates and the search index current: the monitoring pages read them
+    from envoywatch.analysis.aggregates import account_days, refresh_aggregates, usable
+    from envoywatch.analysis.filters import Filters
+    from envoywatch.analysis.search import refresh_index
+
+    assert refresh_aggregates(store) == "current"
+    assert usable(store, Filters())
+    assert int(refresh_index(store, build=False)["docs"]) == store.scalar("SELECT count(*) FROM posts WHERE text IS NOT NULL")
+    assert account_days(store, Filters()).posts.sum().to_pyarrow().as_py() == store.count("posts")
 
 
 def test_backfill_uses_time_bounds_and_keeps_the_incremental_cursor(store):

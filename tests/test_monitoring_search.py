@@ -119,3 +119,24 @@ def test_read_only_store_without_index(sstore):
     search._last_check.clear()
     with Store(path, read_only=True) as ro:
         assert search.search_posts(ro, "vaccine", Filters())["total"] == 4
+
+
+def test_index_built_in_slices_equals_one_statement(sstore, monkeypatch):
+    """Big builds tokenize in slices (bounded memory): the index must be the same as from one statement."""
+    from envoywatch.analysis import search as S
+
+    def snapshot():
+        S.refresh_index(sstore, force=True)
+        con = sstore.con
+        toks = con.execute("""SELECT t.token, d.platform, d.post_id, round(t.w, 5) FROM search_tokens t
+                              JOIN search_docs d USING (doc_id) ORDER BY ALL""").fetchall()
+        docs = con.execute("SELECT platform, post_id, len FROM search_docs ORDER BY ALL").fetchall()
+        avgdl = con.execute("SELECT value FROM search_meta WHERE key = 'avgdl'").fetchall()
+        ids = con.execute("SELECT count(DISTINCT doc_id), count(*) FROM search_docs").fetchall()[0]
+        return toks, docs, avgdl, ids, S.search_posts(sstore, "vaccine cooperation", Filters())["rows"]
+
+    whole = snapshot()
+    monkeypatch.setattr(S, "SLICE_POSTS", 2)    # 7 posts -> 4 slices
+    sliced = snapshot()
+    assert whole[0] and sliced == whole
+    assert sliced[3][0] == sliced[3][1] == 7    # every post once, doc ids unique

@@ -273,6 +273,14 @@ DERIVED_CACHES = {
     "search_docs": ("analysis/search.py", "full-text index: one row per post"),
     "search_accounts": ("analysis/search.py", "full-text index: account numbering"),
     "search_meta": ("analysis/search.py", "full-text index: what the index covers (for refreshes)"),
+    "agg_account_day": ("analysis/aggregates.py", "posts per author, UTC day and kind, with first / last posting "
+                        "time (platform, account_id, day, kind, posts, first_at, last_at); refreshed by every import"),
+    "agg_entity_day": ("analysis/aggregates.py", "per author, day, kind and entity (hashtag, mention, domain, "
+                       "reposted / quoted account id): occurrences n and distinct posts"),
+    "agg_account_month": ("analysis/aggregates.py", "agg_account_day summed per month (day = first of the month)"),
+    "agg_entity_month": ("analysis/aggregates.py", "agg_entity_day summed per month (day = first of the month)"),
+    "agg_meta": ("analysis/aggregates.py", "what the aggregates were computed from (posts count, newest batch, "
+                 "child-table counts): readers use them only while it matches"),
 }
 
 

@@ -16,9 +16,14 @@ from envoywatch.analysis.filters import Filters, as_datetime, check_choice, filt
 METRICS = ("likes", "reposts", "replies", "quotes", "views")
 
 
-def latest_metrics(tables) -> ibis.Table:
-    """The latest post_metrics snapshot per post: m_platform, m_post_id, likes, reposts, replies, quotes, views."""
+def latest_metrics(tables, posts: ibis.Table | None = None) -> ibis.Table:
+    """The latest post_metrics snapshot per post: m_platform, m_post_id, likes, reposts, replies, quotes, views.
+    `posts` (a table with platform, post_id): only those posts' snapshots, narrowed before the ranking, so an
+    account page ranks its own posts' snapshots rather than every snapshot in the store."""
     m = tables.table("post_metrics")
+    if posts is not None:
+        k = posts.select(k_platform="platform", k_post_id="post_id")
+        m = m.semi_join(k, (m.platform == k.k_platform) & (m.post_id == k.k_post_id))
     m = m.mutate(rn=ibis.row_number().over(group_by=[m.platform, m.post_id], order_by=ibis.desc(m.captured_at)))
     return m.filter(m.rn == 0).select(m_platform="platform", m_post_id="post_id", likes="likes", reposts="reposts",
                                       replies="replies", quotes="quotes", views="views")
@@ -38,7 +43,7 @@ def _engagement_posts(tables, f: Filters) -> ibis.Table:
     p = filtered_posts(tables, f)
     if "repost" not in f.kinds:
         p = p.filter(p.kind != "repost")
-    m = latest_metrics(tables)
+    m = latest_metrics(tables, p)
     return p.join(m, (p.platform == m.m_platform) & (p.post_id == m.m_post_id))
 
 

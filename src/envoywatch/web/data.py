@@ -19,20 +19,14 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import ibis
-
+from envoywatch.analysis import aggregates
 from envoywatch.analysis.accounts_view import registered_accounts
-from envoywatch.web import standins
-from envoywatch.web.standins import contract
-
-Filters = contract("filters", "Filters", standins.Filters)
-filtered_posts = contract("filters", "filtered_posts", standins.filtered_posts)
-activity_over_time = contract("activity", "activity_over_time", standins.activity_over_time)
-growth_decomposition = contract("activity", "growth_decomposition", standins.growth_decomposition)
-followers_over_time = contract("reach", "followers_over_time", standins.followers_over_time)
-top_posts_expr = contract("reach", "top_posts", standins.top_posts)
-top_entities_expr = contract("shares", "top_entities", standins.top_entities)
-search_posts = contract("search", "search_posts", standins.search_posts)
+from envoywatch.analysis.activity import activity_figures, activity_over_time, growth_decomposition, top_accounts
+from envoywatch.analysis.filters import Filters  # noqa: F401 - re-exported for the pages and the API
+from envoywatch.analysis.reach import followers_over_time
+from envoywatch.analysis.reach import top_posts as top_posts_expr
+from envoywatch.analysis.search import search_posts
+from envoywatch.analysis.shares import top_entities as top_entities_expr
 
 ENTITIES = ("hashtag", "mention", "reposted_account", "quoted_account", "url", "domain")
 FREQS = ("day", "week", "month")
@@ -81,12 +75,17 @@ class Tables:
     and the analyses call it several times per expression (a third of the time to build one, measured). The
     store is read-only while served, so a table's schema cannot change; everything else goes to the store."""
 
-    def __init__(self, store, lock):
+    def __init__(self, store, lock, memo: bool = True):
         self._store = store
         self._lock = lock
+        self._memo = memo          # only a read-only store's schemas are sure not to change
+        self.query_lock = lock     # analyses that run a check query (aggregates.is_current) take it
         self._tables: dict = {}
 
     def table(self, name: str):
+        if not self._memo:
+            with self._lock:
+                return self._store.table(name)
         t = self._tables.get(name)
         if t is None:
             with self._lock:
@@ -109,10 +108,12 @@ class Data:
         from concurrent.futures import ThreadPoolExecutor
 
         self.lock = threading.RLock()            # the DuckDB connection: one statement at a time
+        store.ibis()   # now, before any thread: creating the Ibis backend runs statements on the connection
         self._cache_lock = threading.Lock()
         self._inflight: dict = {}
-        self.store = Tables(store, self.lock) if getattr(store, "read_only", False) else store
+        self.store = Tables(store, self.lock, memo=bool(getattr(store, "read_only", False)))
         self.cache: OrderedDict = OrderedDict()
+        self._templates: dict = {}
         self.cache_size = cache_size
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="envoywatch-query")
 
@@ -157,24 +158,55 @@ class Data:
         for fut in [self.pool.submit(c) for c in calls]:
             fut.result()
 
-    def rows(self, expr) -> tuple[list[str], list[dict]]:
-        sql = str(self.store.ibis().compile(expr))
+    def rows(self, expr, sql: str | None = None, schema=None) -> tuple[list[str], list[dict]]:
+        if sql is None:
+            sql = str(self.store.ibis().compile(expr))
         with self.lock:
             t = self.store.con.sql(sql).to_arrow_table()
         try:   # the expression's types (DuckDB's SUM is a 128-bit integer, Ibis says int64)
-            t = t.cast(expr.schema().to_pyarrow())
+            t = t.cast(schema if schema is not None else expr.schema().to_pyarrow())
         except Exception:   # noqa: BLE001 - a type Arrow cannot cast: keep DuckDB's, jsonable() copes
             pass
         return list(t.column_names), [jsonable(r) for r in t.to_pylist()]
+
+    def compiled(self, name: str, f, rest: tuple, make) -> tuple[str, object]:
+        """(SQL, Arrow schema) of make(f). Building and compiling an Ibis expression costs tens of milliseconds
+        of Python, more than running it on the aggregates; so the SQL is compiled once per filter *shape*: the
+        filter values that only ever reach the SQL as literals (states, categories, platforms, accounts, host
+        countries) are compiled as placeholders and filled in as quoted literals. Values that steer what the
+        analyses build (times, kinds, languages, registered_only) stay part of the key."""
+        fields = ("states", "categories", "platforms", "accounts", "host_countries")
+        shape = {k: tuple(f"ewph{k[:2]}{i}x" for i in range(len(getattr(f, k)))) for k in fields}
+        key = ("sql", name, dataclasses.replace(f, **shape), rest)
+        with self._cache_lock:
+            hit = self._templates.get(key)
+        if hit is None:
+            expr = make(dataclasses.replace(f, **shape))
+            hit = (str(self.store.ibis().compile(expr)), expr.schema().to_pyarrow())
+            with self._cache_lock:
+                self._templates[key] = hit
+                if len(self._templates) > 1024:
+                    self._templates.pop(next(iter(self._templates)))
+        sql, schema = hit
+        for k in fields:
+            for ph, v in zip(shape[k], getattr(f, k)):
+                lit = "'" + str(v).replace("'", "''") + "'"
+                if f"'{ph}'" not in sql:    # a placeholder that did not reach the SQL as a literal: compile as is
+                    expr = make(f)
+                    return str(self.store.ibis().compile(expr)), expr.schema().to_pyarrow()
+                sql = sql.replace(f"'{ph}'", lit)
+        return sql, schema
 
     def sql(self, sql: str, params: list | None = None) -> list[dict]:
         with self.lock:
             t = self.store.query(sql, params)
         return [jsonable(r) for r in t.to_pylist()]
 
-    def result(self, name: str, key: tuple, build, meta: dict | None = None) -> Result:
+    def result(self, name: str, key: tuple, make, meta: dict | None = None) -> Result:
+        """key = (filters, other arguments...); make(filters) -> the Ibis expression."""
         def compute():
-            cols, rows = self.rows(build())
+            sql, schema = self.compiled(name, key[0], key[1:], make)
+            cols, rows = self.rows(None, sql, schema)
             return Result(name, cols, rows, meta or {})
         return self.cached((name, *key), compute)
 
@@ -194,17 +226,7 @@ class Data:
 
     # --- overview --------------------------------------------------------------------------------------
     def figures(self, f) -> Result:
-        def build():
-            p = filtered_posts(self.store, f)
-            one, z = ibis.literal(1).cast("int64"), ibis.literal(0).cast("int64")
-            return p.aggregate(
-                posts=p.count(), accounts=p.account_id.nunique(),
-                registered_accounts=p.account_id.nunique(where=p.actor_id.notnull()),
-                states=p.state.nunique(),
-                originals=ibis.ifelse(p.kind == "post", one, z).sum(), reposts=ibis.ifelse(p.kind == "repost", one, z).sum(),
-                quotes=ibis.ifelse(p.kind == "quote", one, z).sum(), replies=ibis.ifelse(p.kind == "reply", one, z).sum(),
-                first_post=p.created_at.min(), last_post=p.created_at.max())
-        r = self.result("figures", (f,), build)
+        r = self.result("figures", (f,), lambda f: activity_figures(self.store, f))
         for row in r.rows:   # SUM over no rows is NULL: the figures of an empty selection are 0
             for k in ("originals", "reposts", "quotes", "replies"):
                 row[k] = row[k] or 0
@@ -218,21 +240,12 @@ class Data:
         return Result("kinds", ["kind", "posts", "share"], rows)
 
     def activity(self, f, freq: str = "month", by: str | None = None) -> Result:
-        return self.result("activity", (f, freq, by), lambda: activity_over_time(self.store, f, freq=freq, by=by),
+        return self.result("activity", (f, freq, by), lambda f: activity_over_time(self.store, f, freq=freq, by=by),
                            {"freq": freq, "by": by})
 
     def top_accounts(self, f, n: int = 20, offset: int = 0) -> Result:
-        def build():
-            p = filtered_posts(self.store, f)
-            one, z = ibis.literal(1).cast("int64"), ibis.literal(0).cast("int64")
-            g = p.group_by(["platform", "account_id"]).aggregate(
-                handle=p.handle.max(), display_name=p.display_name.max(), state=p.state.max(),
-                category=p.category.max(), posts=p.count(),
-                originals=ibis.ifelse(p.kind == "post", one, z).sum(), reposts=ibis.ifelse(p.kind == "repost", one, z).sum(),
-                quotes=ibis.ifelse(p.kind == "quote", one, z).sum(), replies=ibis.ifelse(p.kind == "reply", one, z).sum(),
-                first_post=p.created_at.min(), last_post=p.created_at.max())
-            return g.order_by([ibis.desc("posts"), "platform", "account_id"]).limit(n, offset=offset)
-        return self.result("accounts", (f, n, offset), build, {"n": n, "offset": offset})
+        return self.result("accounts", (f, n, offset), lambda f: top_accounts(self.store, f, n, offset),
+                           {"n": n, "offset": offset})
 
     def account_count(self, f) -> int:
         return self.figures(f).rows[0]["accounts"] or 0
@@ -244,7 +257,7 @@ class Data:
         meta = {"entity": entity, "n": n,
                 "previous": [jsonable(previous[0]), jsonable(previous[1])] if previous else None}
         return self.result(f"top_{entity}", (f, n),
-                           lambda: top_entities_expr(self.store, f, entity, n=n, previous=previous), meta)
+                           lambda f: top_entities_expr(self.store, f, entity, n=n, previous=previous), meta)
 
     def growth(self, f, a: tuple[dt.datetime, dt.datetime] | None = None,
                b: tuple[dt.datetime, dt.datetime] | None = None) -> Result:
@@ -258,7 +271,7 @@ class Data:
             b_end = dt.datetime(b_start.year + (b_start.month == 12), b_start.month % 12 + 1, 1)
             a, b = (a_start, b_start), (b_start, b_end)
         meta = {"a_start": jsonable(a[0]), "a_end": jsonable(a[1]), "b_start": jsonable(b[0]), "b_end": jsonable(b[1])}
-        return self.result("growth", (f, a, b), lambda: growth_decomposition(self.store, f, a[0], a[1], b[0], b[1]), meta)
+        return self.result("growth", (f, a, b), lambda f: growth_decomposition(self.store, f, a[0], a[1], b[0], b[1]), meta)
 
     # --- accounts ----------------------------------------------------------------------------------------
     def account(self, platform: str, account_id: str) -> dict | None:
@@ -279,25 +292,37 @@ class Data:
                         [platform, handle])
             snap = q("SELECT * FROM account_snapshots WHERE platform = ? AND account_id = ? ORDER BY captured_at DESC LIMIT 1",
                      [platform, account_id])
-            counts = q("SELECT count(*) AS posts, min(created_at) AS first_post, max(created_at) AS last_post FROM posts "
-                       "WHERE platform = ? AND account_id = ?", [platform, account_id])
+            if aggregates.is_current(self.store):   # the month aggregate: a few dozen rows per account
+                sql = ("SELECT coalesce(sum(posts), 0)::BIGINT AS posts, min(first_at) AS first_post, "
+                       "max(last_at) AS last_post FROM agg_account_month WHERE platform = ? AND account_id = ?")
+            else:
+                sql = ("SELECT count(*) AS posts, min(created_at) AS first_post, max(created_at) AS last_post "
+                       "FROM posts WHERE platform = ? AND account_id = ?")
+            counts = q(sql, [platform, account_id])
             return {"profile": prof[0], "registry": actor, "actor": actor_row[0] if actor_row else None,
                     "registry_accounts": entries, "registry_history": history,
                     "latest_snapshot": snap[0] if snap else None, "posts": counts[0]}
         return self.cached(("account", platform, account_id), compute)
 
     def followers(self, f) -> Result:
-        return self.result("followers", (f,), lambda: followers_over_time(self.store, f))
+        return self.result("followers", (f,), lambda f: followers_over_time(self.store, f))
 
     def top_posts(self, f, n: int = 20, metric: str = "reposts") -> Result:
-        return self.result("top_posts", (f, n, metric), lambda: top_posts_expr(self.store, f, n=n, metric=metric),
+        return self.result("top_posts", (f, n, metric), lambda f: top_posts_expr(self.store, f, n=n, metric=metric),
                            {"n": n, "metric": metric})
 
     # --- search ---------------------------------------------------------------------------------------------
     def search(self, f, q: str, page: int = 1, per_page: int = 20) -> dict:
         def compute():
-            with self.lock:
-                out = search_posts(self.store, q, f, page=page, per_page=per_page)
+            from fastapi import HTTPException
+
+            from envoywatch.analysis.search import SearchIndexMissing
+
+            try:
+                with self.lock:
+                    out = search_posts(self.store, q, f, page=page, per_page=per_page)
+            except SearchIndexMissing as exc:   # the server never builds a big index: say how to
+                raise HTTPException(503, str(exc)) from None
             out = dict(out)
             out["rows"] = [normalize_hit(jsonable(dict(r))) for r in out.get("rows", [])]
             return out

@@ -17,7 +17,6 @@ from envoywatch.outputs import charts
 from envoywatch.web.app import filter_params, get_filters
 from envoywatch.web.data import Filters
 from envoywatch.web.render import account_path, highlight, query_string, safe_url, split_urls
-from envoywatch.web.standins import STAND_INS
 
 router = APIRouter(include_in_schema=False)
 
@@ -42,7 +41,7 @@ def render(request: Request, template: str, keep: list[tuple[str, str]] | None =
     ctx.setdefault("choices", d.choices())
     ctx.update(request=request, params=filters, hidden=[(k, v) for k, v in keep or [] if v], path=request.url.path,
                selected={k: [v for kk, v in params if kk == k] for k in ("state", "category", "platform", "kind", "lang")},
-               first={k: v for k, v in reversed(filters)}, stand_ins=sorted(set(STAND_INS)),
+               first={k: v for k, v in reversed(filters)},
                qs=lambda **o: query_string(params, **o),
                api=lambda path, fmt="csv", **o: f"/api/{path}?" + query_string(params, format=fmt,
                                                                                download=1 if fmt == "json" else None, **o))

@@ -1,0 +1,313 @@
+"""Pre-aggregated posts per account and day: what the overview, account pages and report read at scale.
+
+Two derived tables (listed in schema.DERIVED_CACHES; recomputable from the store's tables at any time):
+  agg_account_day(platform, account_id, day, kind, posts, first_at, last_at)
+      posts per author, UTC day and kind, with the first and last posting time of that group
+  agg_entity_day(entity_type, platform, account_id, day, kind, entity, n, posts)
+      per author, day, kind and entity: occurrences (n) and distinct posts. entity_type is hashtag
+      (post_hashtags.tag_norm), mention (post_mentions.handle_norm), url (post_urls.normalized_url),
+      domain (post_urls.domain), reposted_account / quoted_account (posts.ref_account_id of reposts /
+      quotes: the id; the handle is looked up when read, so a renamed account shows its current handle)
+  agg_meta(key, value)
+      what the tables were computed from (see `_fingerprint`): a reader uses them only when it still matches
+
+Registry columns (state, category, host country) are not stored: they are joined when read (a registry
+update moves no aggregate). A post's author, time and kind are required and never change on re-import;
+child rows land only with a new post; ref_account_id can be filled later (NULL -> value), which the
+refresh detects by count. So refreshing the (account, day) pairs of the posts new since the last refresh
+keeps the tables exact; anything else (posts written by another path, a count that does not add up)
+triggers a full rebuild.
+
+Readers (`account_days`, `entity_days`) apply a Filters value like `filtered_posts` does. They serve a
+filter only when `usable(tables, f)`: the tables are current, there is no language filter, and start / end
+fall on midnight (day granularity). Otherwise the analyses read the posts (the same figures, slower);
+tests/test_aggregates.py checks that both paths give identical rows.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from datetime import datetime
+
+import ibis
+
+from envoywatch.analysis.filters import ACCOUNT_COLUMNS, Filters, accounts_registry, as_datetime
+
+VERSION = "1"
+TABLES = ("agg_account_day", "agg_entity_day", "agg_account_month", "agg_entity_month", "agg_meta")
+# not url: links are nearly all distinct, an aggregate would be as large as post_urls (read the posts)
+ENTITY_TYPES = ("hashtag", "mention", "reposted_account", "quoted_account", "domain")
+
+_DDL = {
+    "agg_account_day": "(platform VARCHAR, account_id VARCHAR, day DATE, kind VARCHAR, posts BIGINT, "
+                       "first_at TIMESTAMP, last_at TIMESTAMP)",
+    "agg_entity_day": "(entity_type VARCHAR, platform VARCHAR, account_id VARCHAR, day DATE, kind VARCHAR, "
+                      "entity VARCHAR, n BIGINT, posts BIGINT)",
+    "agg_meta": "(key VARCHAR, value VARCHAR)",
+}
+_DDL["agg_account_month"] = _DDL["agg_account_day"]
+_DDL["agg_entity_month"] = _DDL["agg_entity_day"]
+_MONTH_SQL = {   # the month tables: the day tables summed per month (day = first of the month)
+    "agg_account_month": "SELECT platform, account_id, date_trunc('month', day)::DATE AS day, kind, sum(posts)::BIGINT, "
+                         "min(first_at), max(last_at) FROM agg_account_day d WHERE {scope} GROUP BY ALL",
+    "agg_entity_month": "SELECT entity_type, platform, account_id, date_trunc('month', day)::DATE AS day, kind, entity, "
+                        "sum(n)::BIGINT, sum(posts)::BIGINT FROM agg_entity_day d WHERE {scope} GROUP BY ALL",
+}
+
+# entity_type -> SQL selecting (platform, post_id, entity) occurrences
+_ENTITY_SQL = {
+    "hashtag": "SELECT platform, post_id, tag_norm AS entity FROM post_hashtags WHERE tag_norm IS NOT NULL",
+    "mention": "SELECT platform, post_id, handle_norm AS entity FROM post_mentions WHERE handle_norm IS NOT NULL",
+    "domain": "SELECT platform, post_id, domain AS entity FROM post_urls WHERE domain IS NOT NULL",
+}
+_REF_KINDS = {"reposted_account": "repost", "quoted_account": "quote"}
+
+_current: dict = {}          # id(con) -> fingerprint known current (read-only stores cannot change)
+_current_lock = threading.Lock()
+
+
+# --- state -----------------------------------------------------------------------------------------------
+
+def _exists(con, name: str) -> bool:
+    return bool(con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND NOT temporary",
+                            [name]).fetchall()[0][0])
+
+
+def _fingerprint(con) -> dict:
+    """What the aggregates depend on, cheaply: row counts (DuckDB keeps them), the newest batch, and the
+    number of reposts / quotes with a known ref_account_id (the one column a re-import can fill later)."""
+    n, batch = con.execute("SELECT count(*), coalesce(max(batch_id), -1) FROM posts").fetchall()[0]
+    refs = con.execute("SELECT count(*) FROM posts WHERE kind IN ('repost', 'quote') AND ref_account_id IS NOT NULL"
+                       ).fetchall()[0][0]
+    out = {"version": VERSION, "posts": str(n), "max_batch": str(batch), "refs": str(refs)}
+    for t in ("post_hashtags", "post_mentions", "post_urls"):
+        out[t] = str(con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0])
+    return out
+
+
+def _meta(con) -> dict:
+    if not _exists(con, "agg_meta"):
+        return {}
+    return dict(con.execute("SELECT key, value FROM agg_meta").fetchall())
+
+
+def is_current(tables) -> bool:
+    """True when the aggregate tables exist and match the store. Checked once per connection for read-only
+    stores (they cannot change), on every call otherwise (a few cheap queries)."""
+    con = getattr(tables, "con", None)
+    if con is None:          # another backend (Spark): read the posts
+        return False
+    read_only = getattr(tables, "read_only", False)
+    key = id(con)
+    if read_only and key in _current:
+        return _current[key]
+    lock = getattr(tables, "query_lock", None) or threading.RLock()
+    with lock:
+        meta = _meta(con)
+        ok = bool(meta) and all(meta.get(k) == v for k, v in _fingerprint(con).items())
+    if read_only:
+        with _current_lock:
+            _current[key] = ok
+    return ok
+
+
+def _midnight(t) -> bool:
+    t = as_datetime(t)
+    return t is None or (t.hour, t.minute, t.second, t.microsecond) == (0, 0, 0, 0)
+
+
+def usable(tables, f: Filters) -> bool:
+    """May the aggregates answer for f? (current, no language filter, start / end at midnight)"""
+    return not f.languages and _midnight(f.start) and _midnight(f.end) and is_current(tables)
+
+
+# --- refresh (writers) -------------------------------------------------------------------------------------
+
+def _insert_sql(src: str) -> list[str]:
+    """INSERT statements computing the aggregates of the posts in table `src` (`posts` for all of them)."""
+    sqls = [f"""INSERT INTO agg_account_day
+        SELECT platform, account_id, created_at::DATE AS day, kind, count(*), min(created_at), max(created_at)
+        FROM {src} p GROUP BY ALL"""]
+    for et, child in _ENTITY_SQL.items():
+        sqls.append(f"""INSERT INTO agg_entity_day
+            SELECT '{et}', p.platform, p.account_id, p.created_at::DATE, p.kind, c.entity, count(*),
+                   count(DISTINCT p.post_id)
+            FROM ({child}) c JOIN {src} p ON p.platform = c.platform AND p.post_id = c.post_id
+            GROUP BY ALL""")
+    for et, kind in _REF_KINDS.items():
+        sqls.append(f"""INSERT INTO agg_entity_day
+            SELECT '{et}', platform, account_id, created_at::DATE, kind, ref_account_id, count(*), count(*)
+            FROM {src} p WHERE kind = '{kind}' AND ref_account_id IS NOT NULL GROUP BY ALL""")
+    return sqls
+
+
+def _rebuild(con) -> None:
+    for name, cols in _DDL.items():
+        con.execute(f"CREATE OR REPLACE TABLE {name} {cols}")
+    # sorted by day: time-window filters skip whole row groups (DuckDB zone maps)
+    for sql in _insert_sql("posts"):
+        con.execute(sql)
+    for name in ("agg_account_day", "agg_entity_day"):
+        con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM {name} ORDER BY day, platform, account_id")
+    for name, sql in _MONTH_SQL.items():
+        con.execute(f"INSERT INTO {name} {sql.format(scope='TRUE')} ORDER BY day, platform, account_id")
+
+
+def refresh_aggregates(store, full: bool = False) -> str:
+    """Bring the aggregate tables up to date; returns 'current', 'incremental' or 'rebuilt'.
+
+    Call it inside the transaction that wrote the posts (importers, demo) so that both land together, or on
+    its own (`with store.transaction(): refresh_aggregates(store)`). Incremental: the (account, day) pairs
+    of the posts whose batch is newer than the last refresh are recomputed from the posts."""
+    con = store.con
+    meta = _meta(con)
+    now = _fingerprint(con)
+    if not full and meta and all(meta.get(k) == v for k, v in now.items()):
+        return "current"
+    how = "rebuilt"
+    if full or not meta or meta.get("version") != VERSION or not all(_exists(con, t) for t in TABLES):
+        _rebuild(con)
+    else:
+        last = int(meta.get("max_batch", -1))
+        new, new_refs = con.execute(
+            "SELECT count(*), count(*) FILTER (WHERE kind IN ('repost', 'quote') AND ref_account_id IS NOT NULL) "
+            "FROM posts WHERE batch_id > ?", [last]).fetchall()[0]
+        if (int(meta["posts"]) + new != int(now["posts"]) or int(meta["refs"]) + new_refs != int(now["refs"])
+                or int(now["max_batch"]) < last):
+            _rebuild(con)   # posts written without a batch, or refs filled on known posts: recompute all
+        else:
+            con.execute(f"""CREATE OR REPLACE TEMP TABLE _ew_agg_scope AS
+                SELECT DISTINCT platform, account_id, created_at::DATE AS day FROM posts WHERE batch_id > {last}""")
+            try:
+                for name in ("agg_account_day", "agg_entity_day"):
+                    con.execute(f"DELETE FROM {name} a USING _ew_agg_scope s WHERE a.platform = s.platform "
+                                "AND a.account_id = s.account_id AND a.day = s.day")
+                # the posts of those pairs, read once (the child tables then join this small table)
+                con.execute("""CREATE OR REPLACE TEMP TABLE _ew_agg_posts AS
+                    SELECT p.platform, p.post_id, p.account_id, p.created_at, p.kind, p.ref_account_id
+                    FROM posts p SEMI JOIN _ew_agg_scope s ON s.platform = p.platform
+                         AND s.account_id = p.account_id AND s.day = p.created_at::DATE""")
+                for sql in _insert_sql("_ew_agg_posts"):
+                    con.execute(sql)
+                con.execute("""CREATE OR REPLACE TEMP TABLE _ew_agg_months AS
+                    SELECT DISTINCT platform, account_id, date_trunc('month', day)::DATE AS day FROM _ew_agg_scope""")
+                months = ("EXISTS (SELECT 1 FROM _ew_agg_months s WHERE s.platform = d.platform AND "
+                          "s.account_id = d.account_id AND s.day = date_trunc('month', d.day)::DATE)")
+                for name, sql in _MONTH_SQL.items():
+                    con.execute(f"DELETE FROM {name} a USING _ew_agg_months s WHERE a.platform = s.platform "
+                                "AND a.account_id = s.account_id AND a.day = s.day")
+                    con.execute(f"INSERT INTO {name} {sql.format(scope=months)}")
+            finally:
+                for tmp in ("_ew_agg_scope", "_ew_agg_months", "_ew_agg_posts"):
+                    con.execute(f"DROP TABLE IF EXISTS {tmp}")
+            how = "incremental"
+    con.execute("DELETE FROM agg_meta")
+    con.executemany("INSERT INTO agg_meta VALUES (?, ?)",
+                    list({**now, "built_at": datetime.utcnow().strftime("%Y-%m-%dT%H:%M:%SZ")}.items()))
+    _current.pop(id(con), None)
+    return how
+
+
+# --- readers (Ibis) ---------------------------------------------------------------------------------------
+
+def _table(tables, name: str) -> ibis.Table:
+    """Ibis table of an aggregate table, memoized on the backend: looking a schema up is a query, and the
+    aggregate tables' schemas are fixed (_DDL)."""
+    be = tables.ibis()
+    memo = be.__dict__.setdefault("_envoywatch_agg_tables", {})
+    t = memo.get(name)
+    if t is None:
+        lock = getattr(tables, "query_lock", None) or contextlib.nullcontext()
+        with lock:   # Ibis looks the schema up on the (shared) connection
+            t = memo[name] = be.table(name)
+    return t
+
+
+def _add_months(d, n: int):
+    m = d.month - 1 + n
+    return d.replace(year=d.year + m // 12, month=m % 12 + 1, day=1)
+
+
+def _pieces(f: Filters, months: bool) -> list[tuple[str, object, object]]:
+    """[(grain, lo, hi)] covering [start, end): the month table for the whole months inside, the day table
+    for the days before the first and after the last whole month (or for everything when months=False)."""
+    s = as_datetime(f.start).date() if f.start is not None else None
+    e = as_datetime(f.end).date() if f.end is not None else None
+    if not months:
+        return [("day", s, e)]
+    m0 = s if s is None or s.day == 1 else _add_months(s, 1)
+    m1 = e if e is None else e.replace(day=1)
+    if m0 is not None and m1 is not None and m0 >= m1:
+        return [("day", s, e)]
+    out = [("month", m0, m1)]
+    if s is not None and s < m0:
+        out.append(("day", s, m0))
+    if e is not None and m1 < e:
+        out.append(("day", m1, e))
+    return out
+
+
+def _rows(tables, f: Filters, what: str, months: bool, entity_type: str | None = None) -> ibis.Table:
+    parts = []
+    for grain, lo, hi in _pieces(f, months):
+        t = _table(tables, f"agg_{what}_{grain}")
+        if entity_type is not None:
+            t = t.filter(t.entity_type == entity_type)
+        if lo is not None:
+            t = t.filter(t.day >= lo)
+        if hi is not None:
+            t = t.filter(t.day < hi)
+        parts.append(t)
+    out = parts[0]
+    for t in parts[1:]:
+        out = out.union(t, distinct=False)
+    return out
+
+
+def _with_accounts(tables, t: ibis.Table, f: Filters) -> ibis.Table:
+    """t (platform, account_id, day, kind, ...; time already cut) filtered like filtered_posts, with the registry columns."""
+    for col, values in (("platform", f.platforms), ("account_id", f.accounts), ("kind", f.kinds)):
+        if values:
+            t = t.filter(t[col].isin(list(values)))
+    acc = accounts_registry(tables).select(
+        r_platform="platform", r_account_id="account_id", **{c: c for c in ACCOUNT_COLUMNS})
+    j = t.left_join(acc, (t.platform == acc.r_platform) & (t.account_id == acc.r_account_id))
+    j = j.select(*t.columns, *ACCOUNT_COLUMNS)
+    for col, values in (("state", f.states), ("category", f.categories), ("host_country", f.host_countries)):
+        if values:
+            j = j.filter(j[col].isin(list(values)))
+    if f.registered_only:
+        j = j.filter(j.actor_id.notnull())
+    return j
+
+
+def account_days(tables, f: Filters, months: bool = True) -> ibis.Table:
+    """Aggregate rows (platform, account_id, day, kind, posts, first_at, last_at) that f selects, with handle,
+    display_name, actor_id, actor_name, state, category, host_country (as filtered_posts adds them). Sum
+    `posts` to count posts. months=True mixes month rows (day = first of the month) for the whole months
+    of the window with day rows for its ends: right for totals and monthly series; months=False gives day
+    rows only (daily and weekly series)."""
+    return _with_accounts(tables, _rows(tables, f, "account", months), f)
+
+
+def entity_days(tables, f: Filters, entity_type: str) -> ibis.Table:
+    """Aggregate entity rows of one entity type that f selects (entity: for reposted / quoted accounts the
+    handle where the store knows the account, else its id, as shares.entity_rows gives it). Rows of whole
+    months and of single days mixed (see account_days)."""
+    j = _with_accounts(tables, _rows(tables, f, "entity", True, entity_type), f)
+    if entity_type in _REF_KINDS:
+        acc = tables.table("accounts").select(a_platform="platform", a_account_id="account_id", a_handle="handle")
+        k = j.left_join(acc, (j.platform == acc.a_platform) & (j.entity == acc.a_account_id))
+        j = k.select(*[c for c in j.columns if c != "entity"], entity=ibis.coalesce(k.a_handle, k.entity))
+    return j
+
+
+def refresh_derived(store) -> None:
+    """What a writer calls after writing a batch (importers: in a transaction right after the batch's; the demo:
+    inside its own): the aggregates and the search index brought up to date with the posts just written (both
+    incremental; built when missing; seen as stale until then)."""
+    from envoywatch.analysis.search import refresh_index
+
+    refresh_aggregates(store)
+    refresh_index(store)
