@@ -79,16 +79,39 @@ class Narrative:
         return tuple(sorted({max(k.strip().rstrip("*").split(), key=len).lower() for kws in self.keywords.values()
                              for k in kws if k.strip().rstrip("*")}))
 
+    @cached_property
+    def _by_anchor(self) -> tuple[tuple[str, tuple[tuple[int, re.Pattern], ...]], ...]:
+        """(anchor, ((position of the keyword in _keyword_rx, its own regex), ...)) per anchor."""
+        groups: dict[str, list] = {}
+        kws = [k for kws in self.keywords.values() for k in kws]
+        for i, k in enumerate(kws):
+            if k.strip().rstrip("*"):
+                a = max(k.strip().rstrip("*").split(), key=len).lower()
+                groups.setdefault(a, []).append((i, re.compile(keyword_regex(k), re.I | re.U)))
+        return tuple((a, tuple(g)) for a, g in sorted(groups.items()))
+
+    def _keyword_match(self, text: str, low: str) -> str | None:
+        """What _keyword_rx.search(text) finds, trying only the keywords whose anchor occurs in the text (the
+        whole alternation at every position cost 50 us per text; most texts hit one or two anchors). The
+        leftmost match wins, and at one position the keyword listed first, as in the alternation."""
+        best = None
+        for a, rxs in self._by_anchor:
+            if a in low:
+                for i, rx in rxs:
+                    m = rx.search(text)
+                    if m and (best is None or (m.start(), i) < (best[0].start(), best[1])):
+                        best = (m, i)
+        return best[0].group(0) if best else None
+
     def match(self, text: str | None, lowered: str | None = None) -> str | None:
         """The first matching phrase in text, or None. lowered: text.lower(), when the caller has it."""
         if not text:
             return None
         if self._keyword_rx is not None:
             low = lowered if lowered is not None else text.lower()
-            if any(a in low for a in self.anchors):
-                m = self._keyword_rx.search(text)
-                if m:
-                    return m.group(0)
+            m = self._keyword_match(text, low)
+            if m:
+                return m
         if self._pattern_rx is not None:
             m = self._pattern_rx.search(text)
             if m:
