@@ -361,3 +361,20 @@ def test_discover_cli_prints_clusters_and_promotes(tmp_path, db_path):
                 "--out", str(out), db=db_path)
     assert r.returncode == 0, r.stderr
     assert load_file(out)[0].name == "lunar_program"
+
+
+def test_anchor_matching_finds_what_the_whole_alternation_finds():
+    """match() tries only the keywords whose anchor occurs; it must report the alternation's first match."""
+    from envoywatch.analysis.narratives.definitions import narrative_from_dict
+
+    n = narrative_from_dict({"name": "test_aid", "keywords": {"en": ["aid", "China aid", "Chinese vaccine*", "US biolabs",
+                                                              "vaccine"], "zh": ["援助"]}}, "test", "user")
+    texts = ["China aid arrives", "aid from China: China aid", "Chinese vaccines and vaccine aid",
+             "the #USbiolabs story and aid", "mask diplomacy", "中国援助 and aid", "VACCINE first, then China AID",
+             "aided by nobody", "vaccine-aid"]
+    for t in texts:
+        m = n._keyword_rx.search(t)
+        assert n.match(t) == (m.group(0) if m else None), t
+    assert n.match("China aid arrives") == "China aid"          # leftmost: the two-word keyword starts first
+    assert n.match("vaccine-aid") == "vaccine"
+    assert n.match("aided by nobody") is None
