@@ -40,14 +40,12 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    db = tmp_path_factory.mktemp("browser") / "store.duckdb"
-    build_store(db)
+def serve(db, *args: str):
+    """Run `envoywatch --db DB serve` (the real CLI, uvicorn) on a free loopback port; yields its base URL."""
     port = _free_port()
-    env = dict(os.environ, PYTHONUNBUFFERED="1")
-    proc = subprocess.Popen([sys.executable, "-m", "envoywatch.cli.main", "--db", str(db), "serve", "--port", str(port)],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, text=True)
+    proc = subprocess.Popen([sys.executable, "-m", "envoywatch.cli.main", "--db", str(db), "serve", "--port", str(port),
+                             *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            env=dict(os.environ, PYTHONUNBUFFERED="1"), text=True)
     deadline = time.time() + 60
     while time.time() < deadline:
         if proc.poll() is not None:
@@ -66,6 +64,13 @@ def server(tmp_path_factory):
         proc.wait(10)
     except subprocess.TimeoutExpired:
         proc.kill()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    db = tmp_path_factory.mktemp("browser") / "store.duckdb"
+    build_store(db)
+    yield from serve(db)
 
 
 @pytest.fixture(scope="module")

@@ -10,16 +10,11 @@ Screenshots go to test-artifacts/web/. Skips without chromium/playwright, fails 
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
 from urllib.parse import urlsplit
 
 import pytest
 
-from tests.test_web_browser import ARTIFACTS, _free_port, browser  # noqa: F401  (browser: a fixture)
+from tests.test_web_browser import ARTIFACTS, browser, serve  # noqa: F401  (browser: a fixture)
 from tests.web_analysis_store import BOTS, HOSTILE_HANDLE, LINE, build_analysis_store
 
 pytest.importorskip("igraph", reason="pip install 'envoywatch[coordination]'")
@@ -29,28 +24,7 @@ pytest.importorskip("igraph", reason="pip install 'envoywatch[coordination]'")
 def analysis_server(tmp_path_factory):
     db = tmp_path_factory.mktemp("browser-analysis") / "store.duckdb"
     build_analysis_store(db)
-    port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "envoywatch.cli.main", "--db", str(db), "serve", "--port", str(port),
-                             "--no-warm-up"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            env=dict(os.environ, PYTHONUNBUFFERED="1"), text=True)
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"envoywatch serve exited: {proc.stdout.read()}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                break
-        except OSError:
-            time.sleep(0.2)
-    else:
-        proc.kill()
-        pytest.fail("envoywatch serve did not listen within 60 s")
-    yield f"http://127.0.0.1:{port}"
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    yield from serve(db, "--no-warm-up")
 
 
 def test_analysis_pages_end_to_end(analysis_server, browser, tmp_path):  # noqa: F811

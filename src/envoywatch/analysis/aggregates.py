@@ -32,7 +32,7 @@ from datetime import datetime
 
 import ibis
 
-from envoywatch.analysis.filters import ACCOUNT_COLUMNS, Filters, accounts_registry, as_datetime
+from envoywatch.analysis.filters import Filters, as_datetime, join_registry
 
 VERSION = "1"
 TABLES = ("agg_account_day", "agg_entity_day", "agg_account_month", "agg_entity_month", "agg_meta")
@@ -270,16 +270,7 @@ def _with_accounts(tables, t: ibis.Table, f: Filters) -> ibis.Table:
     for col, values in (("platform", f.platforms), ("account_id", f.accounts), ("kind", f.kinds)):
         if values:
             t = t.filter(t[col].isin(list(values)))
-    acc = accounts_registry(tables).select(
-        r_platform="platform", r_account_id="account_id", **{c: c for c in ACCOUNT_COLUMNS})
-    j = t.left_join(acc, (t.platform == acc.r_platform) & (t.account_id == acc.r_account_id))
-    j = j.select(*t.columns, *ACCOUNT_COLUMNS)
-    for col, values in (("state", f.states), ("category", f.categories), ("host_country", f.host_countries)):
-        if values:
-            j = j.filter(j[col].isin(list(values)))
-    if f.registered_only:
-        j = j.filter(j.actor_id.notnull())
-    return j
+    return join_registry(tables, t, f)
 
 
 def account_days(tables, f: Filters, months: bool = True) -> ibis.Table:

@@ -180,10 +180,16 @@ def filtered_posts(tables, f: Filters) -> ibis.Table:
         p = p.filter(p.created_at >= as_datetime(f.start, "start"))
     if f.end is not None:
         p = p.filter(p.created_at < as_datetime(f.end, "end"))
+    return join_registry(tables, p, f)
+
+
+def join_registry(tables, t: ibis.Table, f: Filters) -> ibis.Table:
+    """t (rows with platform and account_id) with the registry columns (ACCOUNT_COLUMNS) of their account,
+    filtered by f's state, category, host country and registered_only."""
     acc = accounts_registry(tables).select(
         r_platform="platform", r_account_id="account_id", **{c: c for c in ACCOUNT_COLUMNS})
-    j = p.left_join(acc, (p.platform == acc.r_platform) & (p.account_id == acc.r_account_id))
-    j = j.select(*p.columns, *ACCOUNT_COLUMNS)
+    j = t.left_join(acc, (t.platform == acc.r_platform) & (t.account_id == acc.r_account_id))
+    j = j.select(*t.columns, *ACCOUNT_COLUMNS)
     for col, values in (("state", f.states), ("category", f.categories), ("host_country", f.host_countries)):
         if values:
             j = j.filter(j[col].isin(list(values)))
