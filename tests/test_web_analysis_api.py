@@ -19,12 +19,8 @@ pytest.importorskip("fastapi", reason="pip install fastapi uvicorn jinja2 httpx"
 pytest.importorskip("igraph", reason="pip install 'envoywatch[coordination]'")
 warnings.filterwarnings("ignore", message=".*httpx.*")
 
-from fastapi.testclient import TestClient  # noqa: E402
-
 from envoywatch.analysis.filters import Filters  # noqa: E402
-from envoywatch.store import Store  # noqa: E402
-from envoywatch.web.app import create_app  # noqa: E402
-from tests.test_web_api import _assert_csv_equals_json, assert_no_markup, sql1  # noqa: E402
+from tests.test_web_api import _assert_csv_equals_json, app_client, assert_no_markup, sql1  # noqa: E402
 from tests.web_analysis_store import BOTS, HOSTILE_HANDLE, LINE, MISSIONS, build_analysis_store  # noqa: E402
 
 ENDPOINTS = ["/api/coordination/groups", "/api/coordination/members", "/api/coordination/network",
@@ -37,9 +33,7 @@ ENDPOINTS = ["/api/coordination/groups", "/api/coordination/members", "/api/coor
 def full(tmp_path_factory):
     path = tmp_path_factory.mktemp("webanalysis") / "analysis.duckdb"
     build_analysis_store(path)
-    store = Store(path, read_only=True)
-    yield TestClient(create_app(path, store=store)), store
-    store.close()
+    yield from app_client(path)
 
 
 @pytest.fixture(scope="module")
@@ -47,9 +41,7 @@ def bare(tmp_path_factory):
     """The same posts, but no narrative, line or tone cache: nobody ran those commands yet."""
     path = tmp_path_factory.mktemp("webanalysis") / "bare.duckdb"
     build_analysis_store(path, caches=False)
-    store = Store(path, read_only=True)
-    yield TestClient(create_app(path, store=store)), store
-    store.close()
+    yield from app_client(path)
 
 
 def _rows(expr):

@@ -87,13 +87,18 @@ def build_store(path) -> None:
     s.close()
 
 
+def app_client(path):
+    """(TestClient of the app over the store at `path` opened read-only, that store); closed afterwards."""
+    store = Store(path, read_only=True)
+    yield TestClient(create_app(path, store=store)), store
+    store.close()
+
+
 @pytest.fixture(scope="module")
 def small(tmp_path_factory):
     path = tmp_path_factory.mktemp("web") / "small.duckdb"
     build_store(path)
-    store = Store(path, read_only=True)
-    yield TestClient(create_app(path, store=store)), store
-    store.close()
+    yield from app_client(path)
 
 
 def sql1(store, q, params=None):
@@ -283,9 +288,7 @@ def demo(tmp_path_factory):
     s = Store(path)
     build_demo(s, scale="small", seed=7)
     s.close()
-    store = Store(path, read_only=True)
-    yield TestClient(create_app(path, store=store)), store
-    store.close()
+    yield from app_client(path)
 
 
 def test_demo_store_pages_and_figures(demo):

@@ -40,6 +40,17 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def download(page, selector: str, tmp_path, name: str) -> str:
+    """Click the download link `selector`; the file's text (also kept as test-artifacts/web/NAME)."""
+    with page.expect_download() as dl:
+        page.click(selector)
+    target = tmp_path / name
+    dl.value.save_as(target)
+    content = target.read_text(encoding="utf-8")
+    (ARTIFACTS / name).write_text(content, encoding="utf-8")
+    return content
+
+
 def serve(db, *args: str):
     """Run `envoywatch --db DB serve` (the real CLI, uvicorn) on a free loopback port; yields its base URL."""
     port = _free_port()
@@ -131,12 +142,7 @@ def test_dashboard_end_to_end(server, browser, tmp_path):
     page.screenshot(path=str(ARTIFACTS / "4-search.png"), full_page=True)
 
     # download the search results as CSV
-    with page.expect_download() as dl:
-        page.click("section.card .dl a:has-text('CSV')")
-    target = tmp_path / "search.csv"
-    dl.value.save_as(target)
-    content = target.read_text(encoding="utf-8")
-    (ARTIFACTS / "search.csv").write_text(content, encoding="utf-8")
+    content = download(page, "section.card .dl a:has-text('CSV')", tmp_path, "search.csv")
     assert content.startswith("platform,post_id,account_id,handle")
     assert SCRIPT in content and content.count("\n") == 5          # header + 4 hostile posts
 

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.test_web_browser import ARTIFACTS, browser, serve  # noqa: F401  (browser: a fixture)
+from tests.test_web_browser import ARTIFACTS, browser, download, serve  # noqa: F401  (browser: a fixture)
 from tests.web_analysis_store import BOTS, HOSTILE_HANDLE, LINE, build_analysis_store
 
 pytest.importorskip("igraph", reason="pip install 'envoywatch[coordination]'")
@@ -124,12 +124,7 @@ def test_analysis_pages_end_to_end(analysis_server, browser, tmp_path):  # noqa:
         page.click("p.pagefreq a:has-text('host country')")
     assert "by=host_country" in page.url and page.locator("#share-table").count() == 1
 
-    with page.expect_download() as dl:
-        page.click("#sources-matrix h2 .dl a:has-text('CSV') >> nth=0")
-    target = tmp_path / "matrix.csv"
-    dl.value.save_as(target)
-    content = target.read_text(encoding="utf-8")
-    (ARTIFACTS / "sources-matrix.csv").write_text(content, encoding="utf-8")
+    content = download(page, "#sources-matrix h2 .dl a:has-text('CSV') >> nth=0", tmp_path, "sources-matrix.csv")
     assert content.startswith("period,from_group,to_state,to_kind,items,posts,accounts,share")
     assert "CN,RU,state_media" in content
 

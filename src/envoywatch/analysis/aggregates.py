@@ -33,6 +33,7 @@ from datetime import datetime
 import ibis
 
 from envoywatch.analysis.filters import Filters, as_datetime, join_registry
+from envoywatch.store.db import table_exists
 
 VERSION = "1"
 TABLES = ("agg_account_day", "agg_entity_day", "agg_account_month", "agg_entity_month", "agg_meta")
@@ -69,11 +70,6 @@ _current_lock = threading.Lock()
 
 # --- state -----------------------------------------------------------------------------------------------
 
-def _exists(con, name: str) -> bool:
-    return bool(con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND NOT temporary",
-                            [name]).fetchall()[0][0])
-
-
 def _fingerprint(con) -> dict:
     """What the aggregates depend on, cheaply: row counts (DuckDB keeps them), the newest batch, and the
     number of reposts / quotes with a known ref_account_id (the one column a re-import can fill later)."""
@@ -87,7 +83,7 @@ def _fingerprint(con) -> dict:
 
 
 def _meta(con) -> dict:
-    if not _exists(con, "agg_meta"):
+    if not table_exists(con, "agg_meta", temporary=False):
         return {}
     return dict(con.execute("SELECT key, value FROM agg_meta").fetchall())
 
@@ -166,7 +162,7 @@ def refresh_aggregates(store, full: bool = False) -> str:
     if not full and meta and all(meta.get(k) == v for k, v in now.items()):
         return "current"
     how = "rebuilt"
-    if full or not meta or meta.get("version") != VERSION or not all(_exists(con, t) for t in TABLES):
+    if full or not meta or meta.get("version") != VERSION or not all(table_exists(con, t, temporary=False) for t in TABLES):
         _rebuild(con)
     else:
         last = int(meta.get("max_batch", -1))

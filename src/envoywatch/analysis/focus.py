@@ -25,6 +25,7 @@ import ibis
 from envoywatch.analysis import analysis
 from envoywatch.analysis.filters import Filters, filtered_posts, group_expr
 from envoywatch.errors import EnvoywatchError
+from envoywatch.store.db import table_exists
 
 HOST_CATEGORIES = ("mission", "head_of_mission")
 LANG_CACHE = "post_languages_detected"
@@ -74,11 +75,6 @@ def detect_language(text: str | None) -> tuple[str, float | None]:
     return _LANG_FOLD.get(code, code), float(prob)
 
 
-def _table_exists(con, name: str, temporary: bool) -> bool:
-    return bool(con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND temporary = ?",
-                            [name, temporary]).fetchall()[0][0])
-
-
 def detect_languages(store, batch: int = 50_000) -> int:
     """Detect the language of posts with no platform language that no cache holds yet; returns how many.
 
@@ -92,7 +88,7 @@ def detect_languages(store, batch: int = 50_000) -> int:
     else:
         target = LANG_CACHE
         con.execute(LANG_CACHE_DDL)
-    known = [t for t in (LANG_CACHE, LANG_SESSION) if _table_exists(con, t, t == LANG_SESSION)]
+    known = [t for t in (LANG_CACHE, LANG_SESSION) if table_exists(con, t, t == LANG_SESSION)]
     anti = " ".join(f'ANTI JOIN "{t}" USING (platform, post_id)' for t in known)
     name = detector_name()
     done = 0
@@ -123,7 +119,7 @@ def with_language(tables, p: ibis.Table, detect: bool = True) -> ibis.Table:
         return p.mutate(language=p.lang.fill_null("und"))
     detect_languages(tables)
     be = tables.ibis()
-    caches = [t for t in (LANG_CACHE, LANG_SESSION) if _table_exists(tables.con, t, t == LANG_SESSION)]
+    caches = [t for t in (LANG_CACHE, LANG_SESSION) if table_exists(tables.con, t, t == LANG_SESSION)]
     cols = list(p.columns)
     found = []
     for i, name in enumerate(caches):

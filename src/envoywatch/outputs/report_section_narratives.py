@@ -13,7 +13,9 @@ from datetime import timedelta
 
 from envoywatch.errors import EnvoywatchError
 from envoywatch.outputs.report import Chart, Para, Period, TableBlock, section
+from envoywatch.outputs.report_caches import coverage, ensure_cache, writable
 from envoywatch.outputs.report_sections import _cached, _cut, n, pct, points, totals, who
+from envoywatch.store.db import table_exists
 
 HISTORY_DAYS = 730         # the over-time chart: up to two years before the period's end
 TOP_NARRATIVES = 6         # lines in the chart
@@ -23,51 +25,28 @@ MAX_LINE_ROWS = 30
 HOST_CATEGORIES = ("mission", "head_of_mission")
 
 
-def has_table(con, name: str) -> bool:
-    return bool(con.execute("SELECT 1 FROM information_schema.tables WHERE table_name = ?", [name]).fetchall())
-
-
-def writable(ctx) -> bool:
-    return not getattr(ctx.store, "read_only", False)
-
-
 def history(ctx) -> Period:
     start = min(ctx.prev.start, ctx.period.end - timedelta(days=HISTORY_DAYS))
     return Period(start, ctx.period.end, f"{start:%Y-%m-%d} to {ctx.period.end - timedelta(seconds=1):%Y-%m-%d}")
 
 
-def _unscanned(ctx, span: Period) -> tuple[int, int]:
-    """(posts with text of the group in the span, of them not scanned by any narrative method)."""
-    from envoywatch.outputs import report_queries as Q
-
-    p = Q.filtered_posts(ctx.tables, ctx.f(span))
-    p = p.filter(p.text.notnull())
-    total = ctx.run(p.aggregate(n=p.count()), "narrative coverage")[0]["n"]
-    if not has_table(ctx.store.con, "post_narrative_scans"):
-        return int(total), int(total)
-    s = ctx.store.ibis().table("post_narrative_scans").select("platform", "post_id").distinct()
-    left = p.anti_join(s, ["platform", "post_id"])
-    return int(total), int(ctx.run(left.aggregate(n=left.count()), "narrative coverage")[0]["n"])
-
-
 def ensure_assignments(ctx, span: Period) -> tuple[bool, str | None]:
-    """Make sure the group's posts of the span carry narratives. Returns (usable, note)."""
-    def go():
-        total, left = _unscanned(ctx, span)
-        if left and writable(ctx):
-            from envoywatch.analysis.narratives.assign import assign_narratives
+    """Make sure the group's posts of the span (with text) carry narratives. Returns (usable, note)."""
+    def fill():
+        from envoywatch.analysis.narratives.assign import assign_narratives
 
-            r = assign_narratives(ctx.store, ("pattern",), f=ctx.f(span))
-            return True, (f"Narratives were assigned for this report: {n(r['pattern']['scanned'])} posts of the group "
-                          "scanned by pattern (the store had not scanned them; the result is kept in the store).")
-        if left == total and total:
-            return False, ("No narrative assignment covers these posts, and the store is open read-only. Fill the "
-                           "cache with: envoywatch narratives assign (then build the report again).")
-        if left:
-            return True, (f"{n(left)} of {n(total)} posts of the group in {span.label} are not scanned for narratives "
-                          "(they count as posts without a narrative); run: envoywatch narratives assign.")
-        return True, None
-    return _cached(ctx, "narrative assignments", go)
+        r = assign_narratives(ctx.store, ("pattern",), f=ctx.f(span))
+        return (f"Narratives were assigned for this report: {n(r['pattern']['scanned'])} posts of the group "
+                "scanned by pattern (the store had not scanned them; the result is kept in the store).")
+    return ensure_cache(
+        ctx, "narrative assignments",
+        lambda: coverage(ctx, span, lambda p: p.filter(p.text.notnull()), "post_narrative_scans",
+                         label="narrative coverage"),
+        fill,
+        "No narrative assignment covers these posts, and the store is open read-only. Fill the cache with: "
+        "envoywatch narratives assign (then build the report again).",
+        lambda left, total: (f"{n(left)} of {n(total)} posts of the group in {span.label} are not scanned for "
+                             "narratives (they count as posts without a narrative); run: envoywatch narratives assign."))
 
 
 def _narrative_counts(ctx, period: Period) -> dict[str, int]:
@@ -96,7 +75,7 @@ def narratives(ctx):
                 "the narrative / all posts of the group in the period (every kind).", "note")]
     if note:
         out.append(Para(note, "warn" if not ok else "note"))
-    if not ok or not has_table(ctx.store.con, "post_narratives"):   # the shared lines do not depend on them
+    if not ok or not table_exists(ctx.store.con, "post_narratives"):   # the shared lines do not depend on them
         if ok:
             out.append(Para("No narrative assignment in the store, and no post of the group in this span.", "note"))
         return out + _uniform_vs_tailored(ctx)
@@ -168,7 +147,7 @@ def ensure_lines(ctx) -> str | None:
     """Compute the shared lines (text method) when the store has none and is writable; a note otherwise."""
     def go():
         con = ctx.store.con
-        if has_table(con, "narrative_lines") and con.execute("SELECT count(*) FROM narrative_lines").fetchall()[0][0]:
+        if table_exists(con, "narrative_lines") and con.execute("SELECT count(*) FROM narrative_lines").fetchall()[0][0]:
             return None
         if not writable(ctx):
             return ("The store has no shared lines yet and is open read-only: fill them with "

@@ -10,44 +10,31 @@ from __future__ import annotations
 
 from envoywatch.errors import EnvoywatchError
 from envoywatch.outputs.report import Chart, Para, TableBlock, section
-from envoywatch.outputs.report_section_narratives import has_table, history, writable
-from envoywatch.outputs.report_sections import _cached, n, pct, points
+from envoywatch.outputs.report_caches import coverage, ensure_cache
+from envoywatch.outputs.report_section_narratives import history
+from envoywatch.outputs.report_sections import n, pct, points
+from envoywatch.store.db import table_exists
 
 MAX_GROUPS = 12
 
 
-def _coverage(ctx, span, version: str) -> tuple[int, int]:
-    """(posts of the group in the span with text, of them without a score of this model version)."""
-    from envoywatch.outputs import report_queries as Q
-
-    p = Q.filtered_posts(ctx.tables, ctx.f(span))
-    p = p.filter(p.text.notnull() & (p.text.strip().length() > 0))
-    total = int(ctx.run(p.aggregate(n=p.count()), "tone coverage")[0]["n"])
-    if not has_table(ctx.store.con, "tone_scores"):
-        return total, total
-    s = ctx.store.ibis().table("tone_scores")
-    s = s.filter(s.model_version == version).select("platform", "post_id")
-    left = p.anti_join(s, ["platform", "post_id"])
-    return total, int(ctx.run(left.aggregate(n=left.count()), "tone coverage")[0]["n"])
-
-
 def ensure_scores(ctx, span, version: str) -> tuple[bool, str | None]:
-    def go():
-        total, left = _coverage(ctx, span, version)
-        if left and writable(ctx):
-            from envoywatch.analysis.tone.scores import score_store
+    """Make sure the group's posts of the span (with text) carry a score of this model. Returns (usable, note)."""
+    def fill():
+        from envoywatch.analysis.tone.scores import score_store
 
-            r = score_store(ctx.store, since=span.start)
-            return True, (f"Tone scores were computed for this report ({n(r['scored'])} posts since "
-                          f"{span.start:%Y-%m-%d}, kept in the store).")
-        if left == total and total:
-            return False, ("No tone score of this model covers these posts, and the store is open read-only. Fill "
-                           "the cache with: envoywatch tone store (then build the report again).")
-        if left:
-            return True, (f"{n(left)} of {n(total)} posts of the group in {span.label} have no tone score of this "
-                          "model and are left out; run: envoywatch tone store.")
-        return True, None
-    return _cached(ctx, "tone scores", go)
+        r = score_store(ctx.store, since=span.start)
+        return (f"Tone scores were computed for this report ({n(r['scored'])} posts since "
+                f"{span.start:%Y-%m-%d}, kept in the store).")
+    return ensure_cache(
+        ctx, "tone scores",
+        lambda: coverage(ctx, span, lambda p: p.filter(p.text.notnull() & (p.text.strip().length() > 0)),
+                         "tone_scores", lambda s: s.filter(s.model_version == version), label="tone coverage"),
+        fill,
+        "No tone score of this model covers these posts, and the store is open read-only. Fill the cache with: "
+        "envoywatch tone store (then build the report again).",
+        lambda left, total: (f"{n(left)} of {n(total)} posts of the group in {span.label} have no tone score of "
+                             "this model and are left out; run: envoywatch tone store."))
 
 
 @section("tone", "Tone", order=76)
@@ -74,7 +61,7 @@ def tone(ctx):
         out.append(Para(note, "note" if ok else "warn"))
     if not ok:
         return out
-    if not has_table(ctx.store.con, "tone_scores"):
+    if not table_exists(ctx.store.con, "tone_scores"):
         return out + [Para("No tone score in the store, and no post of the group to score in this span.", "note")]
     rows = ctx.run(tone_share(ctx.tables, ctx.f(span), freq="month", model_version=version), "tone_share")
     if not rows:

@@ -1,5 +1,5 @@
 """The store: embedded DuckDB file, migrations, Parquet exchange."""
 
-from envoywatch.store.db import Store, default_db_path
+from envoywatch.store.db import Store, default_db_path, table_exists
 
-__all__ = ["Store", "default_db_path"]
+__all__ = ["Store", "default_db_path", "table_exists"]

@@ -69,6 +69,15 @@ def conform(table: Table, data: pa.Table) -> pa.Table:
     return pa.Table.from_arrays(cols, schema=schema)
 
 
+def table_exists(con, name: str, temporary: bool | None = None) -> bool:
+    """Whether a table `name` exists on the connection (temporary: True = only TEMP tables, False = only
+    stored ones, None = either)."""
+    sql = "SELECT count(*) FROM duckdb_tables() WHERE table_name = ?"
+    if temporary is not None:
+        sql += " AND temporary" if temporary else " AND NOT temporary"
+    return bool(con.execute(sql, [name]).fetchall()[0][0])
+
+
 def default_db_path() -> Path:
     from platformdirs import user_data_dir
 

@@ -26,6 +26,7 @@ import ibis
 import pyarrow as pa
 
 from envoywatch.errors import EnvoywatchError
+from envoywatch.store.db import table_exists
 from envoywatch.web.data import Data, Filters, Result, jsonable
 
 MAX_EDGES = 2000      # edges drawn by the network view (the heaviest); the API says when it cut
@@ -124,8 +125,7 @@ class AnalysisData:
 
     def has_table(self, name: str) -> bool:
         with self.d.lock:
-            return bool(self.store.con.execute(
-                "SELECT 1 FROM information_schema.tables WHERE table_name = ?", [name]).fetchall())
+            return table_exists(self.store.con, name)
 
     def need(self, table: str) -> None:
         if not self.has_table(table):

@@ -11,7 +11,8 @@
 
 from __future__ import annotations
 
-from envoywatch.analysis.narratives.definitions import _has_table, ensure_defs_table
+from envoywatch.analysis.narratives.definitions import ensure_defs_table
+from envoywatch.store.db import table_exists
 
 DDL = {
     "post_narratives": """CREATE TABLE IF NOT EXISTS post_narratives (
@@ -37,9 +38,9 @@ def cache_table(tables, name: str):
     whose .table(name) knows it (a Spark accessor)."""
     con = getattr(tables, "con", None)
     if con is not None and hasattr(tables, "ibis"):
-        if not _has_table(con, name) and not getattr(tables, "read_only", False):
+        if not table_exists(con, name) and not getattr(tables, "read_only", False):
             ensure_tables(con)
-        if not _has_table(con, name):
+        if not table_exists(con, name):
             from envoywatch.analysis.narratives.definitions import NarrativeError
 
             raise NarrativeError(f"the store has no {name} table yet", str(getattr(tables, "path", "")),

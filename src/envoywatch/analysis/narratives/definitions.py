@@ -22,6 +22,7 @@ from pathlib import Path
 import yaml
 
 from envoywatch.errors import EnvoywatchError
+from envoywatch.store.db import table_exists
 
 LANGUAGES = ("en", "zh", "fr", "es", "ru", "ar", "de", "pt")
 _NAME_RE = re.compile(r"^[a-z][a-z0-9_]{1,63}$")
@@ -233,7 +234,7 @@ def ensure_defs_table(con) -> None:
 
 
 def user_narratives(store) -> list[Narrative]:
-    if not _has_table(store.con, "narrative_defs"):
+    if not table_exists(store.con, "narrative_defs"):
         return []
     rows = store.con.execute("SELECT name, definition, source FROM narrative_defs ORDER BY name").fetchall()
     return [narrative_from_dict(json.loads(d), f"narrative_defs row {name}", source or "user") for name, d, source in rows]
@@ -274,7 +275,7 @@ def add_narratives(store, path_or_narratives, replace: bool = False) -> list[str
 
 
 def remove_narrative(store, name: str) -> bool:
-    if not _has_table(store.con, "narrative_defs"):
+    if not table_exists(store.con, "narrative_defs"):
         return False
     n = store.con.execute("SELECT count(*) FROM narrative_defs WHERE name = ?", [name]).fetchall()[0][0]
     store.con.execute("DELETE FROM narrative_defs WHERE name = ?", [name])
@@ -293,5 +294,3 @@ def to_yaml(narratives: list[Narrative]) -> str:
                           allow_unicode=True, sort_keys=False, width=110)
 
 
-def _has_table(con, name: str) -> bool:
-    return bool(con.execute("SELECT 1 FROM information_schema.tables WHERE table_name = ?", [name]).fetchall())
