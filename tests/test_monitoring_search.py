@@ -18,6 +18,10 @@ def _post(pid, acc, when, text, kind="post", lang="en"):
 
 @pytest.fixture
 def sstore(store):
+    return _fill(store)
+
+
+def _fill(store):
     store.write("registry_actors", [
         {"actor_id": "cn-a", "name": "A", "actor_type": "organisation", "state": "CN", "category": "mission",
          "host_country": "GB", "source": "t"},
@@ -140,3 +144,17 @@ def test_index_built_in_slices_equals_one_statement(sstore, monkeypatch):
     sliced = snapshot()
     assert whole[0] and sliced == whole
     assert sliced[3][0] == sliced[3][1] == 7    # every post once, doc ids unique
+
+
+def test_two_stores_in_one_process_with_the_same_filter(sstore, tmp_path):
+    """The account filter's compiled SQL names a view of its own connection: a second store must not get it."""
+    from envoywatch.analysis.search import search_posts
+    from envoywatch.store import Store
+
+    f = Filters(states=("CN",))
+    first = search_posts(sstore, "vaccine", f)
+    with Store(tmp_path / "second.duckdb") as other:
+        _fill(other)
+        second = search_posts(other, "vaccine", f)
+    assert first["total"] == second["total"] == 3          # posts 1, 2 and 5 of the CN mission
+    assert [r["post_id"] for r in first["rows"]] == [r["post_id"] for r in second["rows"]]

@@ -37,6 +37,7 @@ import weakref
 from envoywatch.analysis import analysis
 from envoywatch.analysis.filters import Filters, as_datetime, group_accounts
 from envoywatch.errors import EnvoywatchError
+from envoywatch.store.db import table_exists
 
 INDEX_VERSION = "4"
 K1, B = 1.2, 0.75
@@ -44,7 +45,7 @@ SNIPPET_CHARS = 200
 MAX_TERMS = 16
 _CHECK_EVERY_S = 5.0
 _last_check: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()   # store -> time of the last check
-_acc_sql_cache: dict = {}
+_ACC_SQL = "_envoywatch_search_acc_sql"   # per Ibis backend (= connection): see _account_filter_sql
 
 _CJK = r"\p{Han}\p{Hiragana}\p{Katakana}"
 # words: anything but CJK, white space, punctuation, symbols, separators and controls
@@ -67,20 +68,13 @@ def _tokens_sql(expr: str) -> str:
             f"THEN {bigrams} ELSE [w] END))")
 
 
-def _table_exists(con, name: str, temporary: bool | None = None) -> bool:
-    sql = "SELECT count(*) FROM duckdb_tables() WHERE table_name = ?"
-    if temporary is not None:
-        sql += " AND temporary" if temporary else " AND NOT temporary"
-    return bool(con.execute(sql, [name]).fetchall()[0][0])
-
-
 def _posts_state(con) -> dict:
     n, texts, batch = con.execute("SELECT count(*), count(text), coalesce(max(batch_id), -1) FROM posts").fetchall()[0]
     return {"posts": str(n), "texts": str(texts), "max_batch": str(batch), "version": INDEX_VERSION}
 
 
 def _meta(con) -> dict:
-    if not _table_exists(con, "search_meta"):
+    if not table_exists(con, "search_meta"):
         return {}
     return dict(con.execute("SELECT key, value FROM search_meta").fetchall())
 
@@ -169,7 +163,7 @@ def ensure_index(store, force: bool = False) -> dict:
         _last_check[store] = (now, meta)
         return meta
     read_only = getattr(store, "read_only", False)
-    has_temp = _table_exists(con, "search_docs", temporary=True)
+    has_temp = table_exists(con, "search_docs", temporary=True)
     if read_only and not has_temp:
         if meta and meta.get("version") == INDEX_VERSION:
             # a read-only store cannot refresh its stored index, and rebuilding a big one per process would take
@@ -204,7 +198,7 @@ def refresh_index(store, force: bool = False, build: bool = True, _state: dict |
     if not force and meta and all(meta.get(k) == v for k, v in state.items()):
         return meta
     read_only = getattr(store, "read_only", False)
-    has_temp = _table_exists(con, "search_docs", temporary=True)
+    has_temp = table_exists(con, "search_docs", temporary=True)
     rebuild = force or not meta or meta.get("version") != INDEX_VERSION or (read_only and not has_temp)
     if rebuild and not build:
         return meta
@@ -256,16 +250,23 @@ def _tokenizer_con():
 
 def _account_filter_sql(store, f: Filters) -> str | None:
     """SQL selecting the account numbers (acc) the account-level filters allow; None when there are none.
-    The Ibis compilation is cached: it costs more than the query."""
+    The Ibis compilation is cached: it costs more than the query. The cache lives on the store's Ibis backend,
+    i.e. per connection: the SQL names the registry view that accounts_registry creates on that connection
+    only (a process-wide cache handed another store's connection SQL naming a view it does not have)."""
     key = (f.states, f.categories, f.host_countries, f.registered_only, f.platforms, f.accounts)
     if not any(key):
         return None
+    be = store.ibis()
+    _acc_sql_cache = getattr(be, _ACC_SQL, None)
+    if _acc_sql_cache is None:
+        _acc_sql_cache = {}
+        setattr(be, _ACC_SQL, _acc_sql_cache)
     if key not in _acc_sql_cache:
         acc = group_accounts(store, Filters(states=f.states, categories=f.categories, host_countries=f.host_countries,
                                             registered_only=f.registered_only, platforms=f.platforms,
                                             accounts=f.accounts))
         if f.states or f.categories or f.host_countries or f.registered_only:
-            sql = store.ibis().compile(acc.select("platform", "account_id"))
+            sql = be.compile(acc.select("platform", "account_id"))
             _acc_sql_cache[key] = (f"SELECT acc FROM search_accounts WHERE (platform, account_id) IN "
                                    f"(SELECT platform, account_id FROM ({sql}))")
         else:  # platform / account filters alone: no registry needed (accounts without an accounts row too)
