@@ -264,3 +264,35 @@ def test_import_keeps_search_index_and_read_only_server_never_builds_a_big_one(t
         assert not ro.con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'search_docs'").fetchall()[0][0]
     finally:
         ro.close()
+
+
+def test_read_only_answer_is_remembered_per_connection_and_forgotten_with_it(tmp_path):
+    """A read-only store's 'aggregates are current' is remembered for its connection only: a closed connection
+    leaves nothing behind that a later connection (which may get the same id) could inherit."""
+    import gc
+
+    rng = random.Random(5)
+    f1 = tmp_path / "one.txt"
+    f1.write_text("\n".join(_lines(rng, range(0, 40), datetime(2021, 1, 1), 10)) + "\n")
+    path = tmp_path / "s.duckdb"
+    store = _store(path)
+    import_paths(store, [f1], fmt="test-agg")
+    store.close()
+    others = set(aggregates._current.keys())      # read-only stores of other tests still open
+    ro = Store(path, read_only=True)
+    assert aggregates.is_current(ro) and ro.con in aggregates._current
+    ro.close()
+    del ro
+    gc.collect()
+    assert set(aggregates._current.keys()) <= others
+    del others
+    # a stale store opened next is judged on its own
+    store = Store(path)
+    store.write("posts", [{"platform": "x", "post_id": "extra", "account_id": "a1", "created_at": datetime(2021, 1, 2),
+                           "kind": "post", "observed": "primary"}])
+    store.close()
+    ro = Store(path, read_only=True)
+    try:
+        assert not aggregates.is_current(ro)
+    finally:
+        ro.close()

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import weakref
 from datetime import datetime
 
 import ibis
@@ -64,7 +65,9 @@ _ENTITY_SQL = {
 }
 _REF_KINDS = {"reposted_account": "repost", "quoted_account": "quote"}
 
-_current: dict = {}          # id(con) -> fingerprint known current (read-only stores cannot change)
+# connection -> the aggregates are current (read-only stores cannot change). Weak keys: an entry goes with its
+# connection (keyed by id(con), a new connection given a closed one's id inherited its answer)
+_current: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 _current_lock = threading.Lock()
 
 
@@ -95,16 +98,15 @@ def is_current(tables) -> bool:
     if con is None:          # another backend (Spark): read the posts
         return False
     read_only = getattr(tables, "read_only", False)
-    key = id(con)
-    if read_only and key in _current:
-        return _current[key]
+    if read_only and con in _current:
+        return _current[con]
     lock = getattr(tables, "query_lock", None) or threading.RLock()
     with lock:
         meta = _meta(con)
         ok = bool(meta) and all(meta.get(k) == v for k, v in _fingerprint(con).items())
     if read_only:
         with _current_lock:
-            _current[key] = ok
+            _current[con] = ok
     return ok
 
 
@@ -201,7 +203,7 @@ def refresh_aggregates(store, full: bool = False) -> str:
     con.execute("DELETE FROM agg_meta")
     con.executemany("INSERT INTO agg_meta VALUES (?, ?)",
                     list({**now, "built_at": datetime.utcnow().strftime("%Y-%m-%dT%H:%M:%SZ")}.items()))
-    _current.pop(id(con), None)
+    _current.pop(con, None)
     return how
 
 
