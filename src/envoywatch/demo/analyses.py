@@ -33,8 +33,7 @@ def run_demo_analyses(store, progress: Callable[[str, float], None] | None = Non
     if has:
         out["lines"] = {"seconds": time.perf_counter() - t0, "lines": None, "skipped": "already in the store"}
     else:
-        out["lines"] = {"seconds": 0.0, **find_shared_lines(store)}
-        out["lines"]["seconds"] = time.perf_counter() - t0
+        out["lines"] = {**find_shared_lines(store), "seconds": time.perf_counter() - t0}
     step("shared lines", 1.0)
 
     t0 = time.perf_counter()
