@@ -16,6 +16,7 @@ from envoywatch.analysis import aggregates
 from envoywatch.analysis.activity import (activity_figures, activity_over_time, growth_by_account,
                                           growth_decomposition, top_accounts)
 from envoywatch.analysis.filters import Filters
+from envoywatch.analysis.reach import engagement, top_posts
 from envoywatch.analysis.shares import top_entities
 from envoywatch.importers.base import FORMATS, Bundle, FormatSpec
 from envoywatch.importers.run import import_paths
@@ -28,7 +29,7 @@ DOMAINS = ["cgtn.com", "rt.com", "un.org"]
 
 def _reader(source):
     for _n, text, _raw, _problem in source.lines():
-        pid, acc, ts, kind, ref, tags, dom = text.rstrip("\n").split("|")
+        pid, acc, ts, kind, ref, tags, dom, cap = text.rstrip("\n").split("|")
         b = Bundle()
         b.add("posts", {"platform": "x", "post_id": pid, "account_id": acc, "created_at": datetime.fromisoformat(ts),
                         "kind": kind, "ref_account_id": ref or None, "text": f"post {pid} about {tags}",
@@ -38,6 +39,11 @@ def _reader(source):
         if dom:
             b.add("post_urls", {"platform": "x", "post_id": pid, "position": 0, "url": f"https://{dom}/{pid}",
                                 "normalized_url": f"https://{dom}/{pid}", "domain": dom, "host": dom})
+        i, c = int(pid[1:]), int(cap)
+        if i % 4:   # a metrics snapshot for three posts in four, captured on day `cap`
+            b.add("post_metrics", {"platform": "x", "post_id": pid, "captured_at": datetime(2024, 1, 1) + timedelta(days=c),
+                                   "likes": (i * 7 + c * 3) % 50, "reposts": (i * 5 + c) % 20, "replies": i % 3,
+                                   "quotes": (i + c) % 4, "views": None if i % 5 == 0 else i * 10 + c})
         yield b
 
 
@@ -57,7 +63,7 @@ def _lines(rng: random.Random, ids: range, start: datetime, days: int, drop_refs
         ref = rng.choice(ACCOUNTS + ["z9"]) if kind in ("repost", "quote") and not drop_refs else ""
         tags = " ".join(rng.sample(TAGS, rng.randrange(3)))
         dom = rng.choice(DOMAINS + ["", ""])
-        out.append(f"p{i}|{acc}|{ts.isoformat()}|{kind}|{ref}|{tags}|{dom}")
+        out.append(f"p{i}|{acc}|{ts.isoformat()}|{kind}|{ref}|{tags}|{dom}|0")
     return out
 
 
@@ -88,6 +94,19 @@ FILTERS = [
     Filters(registered_only=True, accounts=("a1", "a3", "a4"), start="2021-01-05", end="2021-01-19"),  # days only
     Filters(categories=("state_media_outlet",), platforms=("x",)),
 ]
+# more window shapes (aggregates._pieces), checked on the queries that read whole months and single days
+WINDOWS = [
+    Filters(start="2021-01-10"),                            # open ends: days, then months
+    Filters(end="2021-02-10", states=("CN",)),              # months, then days
+    Filters(start="2021-01-01", end="2021-01-20"),          # inside one month, from its first day
+    Filters(start="2021-01-10", end="2021-02-01"),          # to the first of the next month
+]
+
+
+def _window_queries(tables, f: Filters) -> dict:
+    return {"activity_month": activity_over_time(tables, f, freq="month", by="account"),
+            "activity_day": activity_over_time(tables, f, freq="day"), "figures": activity_figures(tables, f),
+            "top_domain": top_entities(tables, f, "domain", n=10), "top_accounts": top_accounts(tables, f, n=5)}
 
 
 def _queries(tables, f: Filters) -> dict:
@@ -96,6 +115,10 @@ def _queries(tables, f: Filters) -> dict:
     out["figures"] = activity_figures(tables, f)
     out["top_accounts"] = top_accounts(tables, f, n=4, offset=1)
     out["top_hashtag"] = top_entities(tables, f, "hashtag", n=3)
+    for metric in ("reposts", "views"):
+        out[f"top_posts_{metric}"] = top_posts(tables, f, n=7, metric=metric)
+    for by in ("account", "language", None):
+        out[f"engagement_{by}"] = engagement(tables, f, by=by)
     for e in aggregates.ENTITY_TYPES:
         out[f"top_{e}_prev"] = top_entities(tables, f, e, n=10, previous=(datetime(2021, 1, 3), datetime(2021, 2, 1)))
     for a, b in (("2021-01-01", "2021-02-01"), ("2021-01-04", "2021-02-17")):
@@ -121,9 +144,9 @@ def assert_same_rows(store: Store, tmp_path) -> int:
         assert not aggregates.is_current(raw)
         assert aggregates.is_current(store)
         compared = 0
-        for f in FILTERS:
+        for f, queries in [(f, _queries) for f in FILTERS] + [(f, _window_queries) for f in WINDOWS]:
             assert aggregates.usable(store, f)
-            fast, slow = _queries(store, f), _queries(raw, f)
+            fast, slow = queries(store, f), queries(raw, f)
             for name in fast:
                 got, want = _run(store, fast[name]), _run(raw, slow[name])
                 assert got == want, (f, name)
@@ -158,6 +181,15 @@ def test_same_rows_incremental_and_idempotent(tmp_path):
         assert int(meta["posts"]) == int(before_meta["posts"]) + 300 and meta["max_batch"] != before_meta["max_batch"]
         (tmp_path / "b").mkdir()
         assert_same_rows(store, tmp_path / "b")
+        # third import: new metrics snapshots of known posts (the posts themselves unchanged)
+        f3 = tmp_path / "three.txt"
+        f3.write_text("\n".join(ln[:-2] + "|1" for ln in first[:150]) + "\n")
+        posts_before = store.scalar("SELECT count(*) FROM posts")
+        import_paths(store, [f3], fmt="test-agg")
+        assert store.scalar("SELECT count(*) FROM posts") == posts_before
+        assert store.scalar("SELECT count(*) FROM post_metrics WHERE captured_at = TIMESTAMP '2024-01-02'") > 100
+        (tmp_path / "b3").mkdir()
+        assert_same_rows(store, tmp_path / "b3")
         # the incrementally refreshed tables equal a full rebuild
         incremental = _agg_tables(store)
         with store.transaction():
@@ -296,3 +328,34 @@ def test_read_only_answer_is_remembered_per_connection_and_forgotten_with_it(tmp
         assert not aggregates.is_current(ro)
     finally:
         ro.close()
+
+
+def test_dashboard_top_posts_by_rowid_equal_the_analysis(tmp_path):
+    """The dashboard ranks top posts in agg_post_metrics and fetches their texts by rowid: the rows equal the
+    analysis (posts joined by key), also when rowids no longer point at the posts (looked up by key)."""
+    from envoywatch.analysis.reach import top_posts
+    from envoywatch.web.data import Data
+
+    f1 = tmp_path / "one.txt"
+    f1.write_text("\n".join(_lines(random.Random(4), range(0, 300), datetime(2021, 1, 1), 40)) + "\n")
+    store = _store(tmp_path / "s.duckdb")
+    try:
+        import_paths(store, [f1], fmt="test-agg")
+        assert aggregates.is_current(store)
+        cases = [(Filters(), "reposts"), (Filters(accounts=("a2",), platforms=("x",)), "likes"),
+                 (Filters(states=("CN",), start="2021-01-05", end="2021-01-30"), "views")]
+        want = {}
+        for f, metric in cases:
+            want[(f, metric)] = [list(r) for r in store.con.execute(
+                str(store.ibis().compile(top_posts(store, f, n=8, metric=metric)))).fetchall()]
+            assert want[(f, metric)] and all(r[6] for r in want[(f, metric)])   # texts present
+        for moved in (False, True):
+            if moved:   # every stored rowid now points at another post
+                store.con.execute("UPDATE agg_post_metrics SET prow = prow + 1")
+            d = Data(store)
+            for (f, metric), rows in want.items():
+                got = d.top_posts(f, n=8, metric=metric)
+                assert [[r[c] for c in got.columns] for r in got.rows] == [
+                    [v.isoformat(timespec="seconds") if isinstance(v, datetime) else v for v in r] for r in rows]
+    finally:
+        store.close()

@@ -8,6 +8,11 @@ Two derived tables (listed in schema.DERIVED_CACHES; recomputable from the store
       (post_hashtags.tag_norm), mention (post_mentions.handle_norm), url (post_urls.normalized_url),
       domain (post_urls.domain), reposted_account / quoted_account (posts.ref_account_id of reposts /
       quotes: the id; the handle is looked up when read, so a renamed account shows its current handle)
+  agg_post_metrics(platform, post_id, account_id, created_at, kind, lang, likes, reposts, replies, quotes, views, prow)
+      each post's latest post_metrics snapshot with the post columns the filters need, sorted by author:
+      an account page's top posts read that account's rows instead of ranking every snapshot in the store;
+      prow is the post's rowid in `posts` when computed (the dashboard fetches a page's texts by it, checked
+      against the key: a rowid can move)
   agg_meta(key, value)
       what the tables were computed from (see `_fingerprint`): a reader uses them only when it still matches
 
@@ -36,8 +41,8 @@ import ibis
 from envoywatch.analysis.filters import Filters, as_datetime, join_registry
 from envoywatch.store.db import table_exists
 
-VERSION = "1"
-TABLES = ("agg_account_day", "agg_entity_day", "agg_account_month", "agg_entity_month", "agg_meta")
+VERSION = "3"
+TABLES = ("agg_account_day", "agg_entity_day", "agg_account_month", "agg_entity_month", "agg_post_metrics", "agg_meta")
 # not url: links are nearly all distinct, an aggregate would be as large as post_urls (read the posts)
 ENTITY_TYPES = ("hashtag", "mention", "reposted_account", "quoted_account", "domain")
 
@@ -46,8 +51,16 @@ _DDL = {
                        "first_at TIMESTAMP, last_at TIMESTAMP)",
     "agg_entity_day": "(entity_type VARCHAR, platform VARCHAR, account_id VARCHAR, day DATE, kind VARCHAR, "
                       "entity VARCHAR, n BIGINT, posts BIGINT)",
+    "agg_post_metrics": "(platform VARCHAR, post_id VARCHAR, account_id VARCHAR, created_at TIMESTAMP, kind VARCHAR, "
+                        "lang VARCHAR, likes BIGINT, reposts BIGINT, replies BIGINT, quotes BIGINT, views BIGINT, prow BIGINT)",
     "agg_meta": "(key VARCHAR, value VARCHAR)",
 }
+# the latest snapshot of each post ({scope}: '' for all, or a join that narrows the snapshots m0 to some posts)
+_METRICS_SQL = """SELECT p.platform, p.post_id, p.account_id, p.created_at, p.kind, p.lang, m.likes, m.reposts, m.replies,
+        m.quotes, m.views, p.rowid
+    FROM (SELECT m0.* FROM post_metrics m0 {scope}
+          QUALIFY row_number() OVER (PARTITION BY m0.platform, m0.post_id ORDER BY m0.captured_at DESC) = 1) m
+    JOIN posts p ON p.platform = m.platform AND p.post_id = m.post_id"""
 _DDL["agg_account_month"] = _DDL["agg_account_day"]
 _DDL["agg_entity_month"] = _DDL["agg_entity_day"]
 _MONTH_SQL = {   # the month tables: the day tables summed per month (day = first of the month)
@@ -82,6 +95,8 @@ def _fingerprint(con) -> dict:
     out = {"version": VERSION, "posts": str(n), "max_batch": str(batch), "refs": str(refs)}
     for t in ("post_hashtags", "post_mentions", "post_urls"):
         out[t] = str(con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0])
+    m, mbatch = con.execute("SELECT count(*), coalesce(max(batch_id), -1) FROM post_metrics").fetchall()[0]
+    out["metrics"], out["metrics_max_batch"] = str(m), str(mbatch)
     return out
 
 
@@ -150,6 +165,7 @@ def _rebuild(con) -> None:
         con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM {name} ORDER BY day, platform, account_id")
     for name, sql in _MONTH_SQL.items():
         con.execute(f"INSERT INTO {name} {sql.format(scope='TRUE')} ORDER BY day, platform, account_id")
+    con.execute(f"INSERT INTO agg_post_metrics {_METRICS_SQL.format(scope='')} ORDER BY p.platform, p.account_id, p.created_at")
 
 
 def refresh_aggregates(store, full: bool = False) -> str:
@@ -171,9 +187,12 @@ def refresh_aggregates(store, full: bool = False) -> str:
         new, new_refs = con.execute(
             "SELECT count(*), count(*) FILTER (WHERE kind IN ('repost', 'quote') AND ref_account_id IS NOT NULL) "
             "FROM posts WHERE batch_id > ?", [last]).fetchall()[0]
+        mlast = int(meta.get("metrics_max_batch", -1))
+        new_metrics = con.execute("SELECT count(*) FROM post_metrics WHERE batch_id > ?", [mlast]).fetchall()[0][0]
         if (int(meta["posts"]) + new != int(now["posts"]) or int(meta["refs"]) + new_refs != int(now["refs"])
-                or int(now["max_batch"]) < last):
-            _rebuild(con)   # posts written without a batch, or refs filled on known posts: recompute all
+                or int(now["max_batch"]) < last or int(meta["metrics"]) + new_metrics != int(now["metrics"])
+                or int(now["metrics_max_batch"]) < mlast):
+            _rebuild(con)   # rows written without a batch, or refs filled on known posts: recompute all
         else:
             con.execute(f"""CREATE OR REPLACE TEMP TABLE _ew_agg_scope AS
                 SELECT DISTINCT platform, account_id, created_at::DATE AS day FROM posts WHERE batch_id > {last}""")
@@ -196,8 +215,16 @@ def refresh_aggregates(store, full: bool = False) -> str:
                     con.execute(f"DELETE FROM {name} a USING _ew_agg_months s WHERE a.platform = s.platform "
                                 "AND a.account_id = s.account_id AND a.day = s.day")
                     con.execute(f"INSERT INTO {name} {sql.format(scope=months)}")
+                # latest metrics: the posts with a new snapshot, and the new posts (their snapshots may have come first)
+                con.execute(f"""CREATE OR REPLACE TEMP TABLE _ew_agg_mposts AS
+                    SELECT platform, post_id FROM post_metrics WHERE batch_id > {mlast}
+                    UNION SELECT platform, post_id FROM posts WHERE batch_id > {last}""")
+                con.execute("DELETE FROM agg_post_metrics a USING _ew_agg_mposts s "
+                            "WHERE a.platform = s.platform AND a.post_id = s.post_id")
+                scope = "SEMI JOIN _ew_agg_mposts s ON s.platform = m0.platform AND s.post_id = m0.post_id"
+                con.execute(f"INSERT INTO agg_post_metrics {_METRICS_SQL.format(scope=scope)}")
             finally:
-                for tmp in ("_ew_agg_scope", "_ew_agg_months", "_ew_agg_posts"):
+                for tmp in ("_ew_agg_scope", "_ew_agg_months", "_ew_agg_posts", "_ew_agg_mposts"):
                     con.execute(f"DROP TABLE IF EXISTS {tmp}")
             how = "incremental"
     con.execute("DELETE FROM agg_meta")
@@ -227,22 +254,40 @@ def _add_months(d, n: int):
     return d.replace(year=d.year + m // 12, month=m % 12 + 1, day=1)
 
 
+def month_floor(d):
+    """The first day of d's month (a date or datetime: the same type back, at midnight)."""
+    return d.replace(day=1, **({"hour": 0, "minute": 0, "second": 0, "microsecond": 0} if isinstance(d, datetime) else {}))
+
+
+def month_ceil(d):
+    """The first day of the month at or after d (d itself when it is the first of a month at midnight)."""
+    f = month_floor(d)
+    return f if f == d else _add_months(f, 1)
+
+
 def _pieces(f: Filters, months: bool) -> list[tuple[str, object, object]]:
     """[(grain, lo, hi)] covering [start, end): the month table for the whole months inside, the day table
-    for the days before the first and after the last whole month (or for everything when months=False)."""
+    for the days before the first and after the last whole month (or for everything when months=False).
+
+    The structure depends only on which ends are given, never on the dates: with s, e the ends, m0 the first
+    whole month (month_ceil(s)) and m1 the end of the last (month_floor(e)), the pieces are days
+    [s, least(m0, e)), months [m0, m1), days [greatest(m1, least(m0, e)), e), and the ones that do not apply
+    come out empty (a window inside one month: the month piece has m0 > m1). So an expression compiled for
+    one window is the SQL of every window of the same shape with other dates (web/data.py relies on it);
+    lo / hi are Ibis values (LEAST / GREATEST of date literals, which DuckDB folds before pruning)."""
     s = as_datetime(f.start).date() if f.start is not None else None
     e = as_datetime(f.end).date() if f.end is not None else None
     if not months:
         return [("day", s, e)]
-    m0 = s if s is None or s.day == 1 else _add_months(s, 1)
-    m1 = e if e is None else e.replace(day=1)
-    if m0 is not None and m1 is not None and m0 >= m1:
-        return [("day", s, e)]
+    m0 = None if s is None else month_ceil(s)
+    m1 = None if e is None else month_floor(e)
     out = [("month", m0, m1)]
-    if s is not None and s < m0:
-        out.append(("day", s, m0))
-    if e is not None and m1 < e:
-        out.append(("day", m1, e))
+    if s is not None:
+        cut = m0 if e is None else ibis.least(ibis.literal(m0), ibis.literal(e))
+        out.append(("day", s, cut))
+    if e is not None:
+        lo = m1 if s is None else ibis.greatest(ibis.literal(m1), ibis.least(ibis.literal(m0), ibis.literal(e)))
+        out.append(("day", lo, e))
     return out
 
 
@@ -290,6 +335,22 @@ def entity_days(tables, f: Filters, entity_type: str) -> ibis.Table:
         k = j.left_join(acc, (j.platform == acc.a_platform) & (j.entity == acc.a_account_id))
         j = k.select(*[c for c in j.columns if c != "entity"], entity=ibis.coalesce(k.a_handle, k.entity))
     return j
+
+
+def latest_metrics_posts(tables, f: Filters) -> ibis.Table:
+    """agg_post_metrics rows (each post's latest snapshot with platform, post_id, account_id, created_at, kind,
+    lang) that f selects, filtered as filtered_posts filters posts (exact times: any window), with the
+    registry columns. Only when `is_current(tables)`."""
+    t = _table(tables, "agg_post_metrics")
+    for col, values in (("platform", f.platforms), ("account_id", f.accounts), ("kind", f.kinds),
+                        ("lang", f.languages)):
+        if values:
+            t = t.filter(t[col].isin(list(values)))
+    if f.start is not None:
+        t = t.filter(t.created_at >= as_datetime(f.start, "start"))
+    if f.end is not None:
+        t = t.filter(t.created_at < as_datetime(f.end, "end"))
+    return join_registry(tables, t, f)
 
 
 def refresh_derived(store) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ibis
 
-from envoywatch.analysis import analysis
+from envoywatch.analysis import aggregates, analysis
 from envoywatch.analysis.filters import Filters, as_datetime, check_choice, filtered_posts, group_accounts, group_expr
 
 METRICS = ("likes", "reposts", "replies", "quotes", "views")
@@ -39,7 +39,26 @@ def latest_followers(tables, end=None) -> ibis.Table:
     return s.filter(s.rn == 0).select(s_platform="platform", s_account_id="account_id", followers="followers")
 
 
+def top_post_keys(tables, f: Filters, n: int = 20, metric: str = "reposts") -> ibis.Table | None:
+    """top_posts without text and url, plus prow (the post's rowid: see aggregates.agg_post_metrics), from the
+    derived table; None when it is not current. The dashboard fetches the n texts by rowid (milliseconds)
+    where joining them by key would scan the posts' keys."""
+    check_choice(metric, METRICS, "metric")
+    if not aggregates.is_current(tables):
+        return None
+    j = _engagement_posts(tables, f)
+    j = j.filter(j[metric].notnull())
+    return (j.select("platform", "post_id", "account_id", "handle", "created_at", "kind", "likes", "reposts",
+                     "replies", "quotes", "views", "prow")
+            .order_by([ibis.desc(metric), ibis.desc("created_at"), "post_id"]).limit(int(n)))
+
+
 def _engagement_posts(tables, f: Filters) -> ibis.Table:
+    """The filtered posts with their latest metrics (posts without a snapshot left out). From the derived
+    agg_post_metrics when it is current (no text / url columns then), else from the posts and snapshots."""
+    if aggregates.is_current(tables):
+        j = aggregates.latest_metrics_posts(tables, f)
+        return j if "repost" in f.kinds else j.filter(j.kind != "repost")
     p = filtered_posts(tables, f)
     if "repost" not in f.kinds:
         p = p.filter(p.kind != "repost")
@@ -90,6 +109,11 @@ def top_posts(tables, f: Filters = Filters(), n: int = 20, metric: str = "repost
     check_choice(metric, METRICS, "metric")
     j = _engagement_posts(tables, f)
     j = j.filter(j[metric].notnull())
+    order = [ibis.desc(metric), ibis.desc("created_at"), "post_id"]
+    if "text" not in j.columns:   # from agg_post_metrics: the n top rows get their text and url from the posts
+        top = j.order_by(order).limit(int(n))
+        p = tables.table("posts").select(t_platform="platform", t_post_id="post_id", text="text", url="url")
+        j = top.join(p, (top.platform == p.t_platform) & (top.post_id == p.t_post_id))
     return (j.select("platform", "post_id", "account_id", "handle", "created_at", "kind", "text", "likes", "reposts",
                      "replies", "quotes", "views", "url")
-            .order_by([ibis.desc(metric), ibis.desc("created_at"), "post_id"]).limit(int(n)))
+            .order_by(order).limit(int(n)))

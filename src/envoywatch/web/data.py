@@ -23,10 +23,13 @@ from envoywatch.analysis import aggregates
 from envoywatch.analysis.accounts_view import registered_accounts
 from envoywatch.analysis.activity import activity_figures, activity_over_time, growth_decomposition, top_accounts
 from envoywatch.analysis.filters import Filters  # noqa: F401 - re-exported for the pages and the API
+from envoywatch.analysis.filters import as_datetime
 from envoywatch.analysis.reach import followers_over_time
+from envoywatch.analysis.reach import top_post_keys
 from envoywatch.analysis.reach import top_posts as top_posts_expr
 from envoywatch.analysis.search import search_posts
 from envoywatch.analysis.shares import top_entities as top_entities_expr
+from envoywatch.web import sql_templates
 
 ENTITIES = ("hashtag", "mention", "reposted_account", "quoted_account", "url", "domain")
 FREQS = ("day", "week", "month")
@@ -169,31 +172,45 @@ class Data:
             pass
         return list(t.column_names), [jsonable(r) for r in t.to_pylist()]
 
-    def compiled(self, name: str, f, rest: tuple, make) -> tuple[str, object]:
-        """(SQL, Arrow schema) of make(f). Building and compiling an Ibis expression costs tens of milliseconds
-        of Python, more than running it on the aggregates; so the SQL is compiled once per filter *shape*: the
-        filter values that only ever reach the SQL as literals (states, categories, platforms, accounts, host
-        countries) are compiled as placeholders and filled in as quoted literals. Values that steer what the
-        analyses build (times, kinds, languages, registered_only) stay part of the key."""
+    def compiled(self, name: str, f, rest: tuple, make, extra: tuple = ()) -> tuple[str, object]:
+        """(SQL, Arrow schema) of make(f, *extra). Building and compiling an Ibis expression costs tens of
+        milliseconds of Python, more than running it on the aggregates; so the SQL is compiled once per filter
+        *shape*: the filter values that only ever reach the SQL as literals (states, categories, platforms,
+        accounts, host countries) are compiled as placeholders and filled in as quoted literals, and the times
+        (f.start, f.end and the `extra` times) as sentinel times of the same kind, replaced by the request's
+        (web/sql_templates.py). Values that steer what the analyses build (kinds, languages, registered_only,
+        `rest`) stay part of the key. Whatever a template cannot express is compiled as is."""
         fields = ("states", "categories", "platforms", "accounts", "host_countries")
         shape = {k: tuple(f"ewph{k[:2]}{i}x" for i in range(len(getattr(f, k)))) for k in fields}
-        key = ("sql", name, dataclasses.replace(f, **shape), rest)
+        times = [as_datetime(v) for v in (f.start, f.end, *extra)]
+
+        def direct():
+            expr = make(f, *extra)
+            return str(self.store.ibis().compile(expr)), expr.schema().to_pyarrow()
+
+        if not sql_templates.in_order(times[2:]):
+            return direct()
+        fs, extra_s, classes = sql_templates.with_sentinels(dataclasses.replace(f, **shape), tuple(times[2:]))
+        key = ("sql", name, fs, rest, classes)
         with self._cache_lock:
             hit = self._templates.get(key)
         if hit is None:
-            expr = make(dataclasses.replace(f, **shape))
+            expr = make(fs, *extra_s)
             hit = (str(self.store.ibis().compile(expr)), expr.schema().to_pyarrow())
             with self._cache_lock:
                 self._templates[key] = hit
                 if len(self._templates) > 1024:
                     self._templates.pop(next(iter(self._templates)))
         sql, schema = hit
+        mapping = sql_templates.replacement([fs.start, fs.end, *extra_s], times)
+        sql = sql_templates.fill(sql, mapping) if mapping is not None else None
+        if sql is None:        # a time used in a way the template cannot express
+            return direct()
         for k in fields:
             for ph, v in zip(shape[k], getattr(f, k)):
                 lit = "'" + str(v).replace("'", "''") + "'"
                 if f"'{ph}'" not in sql:    # a placeholder that did not reach the SQL as a literal: compile as is
-                    expr = make(f)
-                    return str(self.store.ibis().compile(expr)), expr.schema().to_pyarrow()
+                    return direct()
                 sql = sql.replace(f"'{ph}'", lit)
         return sql, schema
 
@@ -202,10 +219,11 @@ class Data:
             t = self.store.query(sql, params)
         return [jsonable(r) for r in t.to_pylist()]
 
-    def result(self, name: str, key: tuple, make, meta: dict | None = None) -> Result:
-        """key = (filters, other arguments...); make(filters) -> the Ibis expression."""
+    def result(self, name: str, key: tuple, make, meta: dict | None = None, extra: tuple = ()) -> Result:
+        """key = (filters, other arguments...); make(filters, *extra) -> the Ibis expression; `extra`: times that
+        make() takes besides the filters' (they are in the key already)."""
         def compute():
-            sql, schema = self.compiled(name, key[0], key[1:], make)
+            sql, schema = self.compiled(name, key[0], key[1 + len(extra):] if extra else key[1:], make, extra)
             cols, rows = self.rows(None, sql, schema)
             return Result(name, cols, rows, meta or {})
         return self.cached((name, *key), compute)
@@ -256,8 +274,9 @@ class Data:
             previous = (f.start - (f.end - f.start), f.start)
         meta = {"entity": entity, "n": n,
                 "previous": [jsonable(previous[0]), jsonable(previous[1])] if previous else None}
-        return self.result(f"top_{entity}", (f, n),
-                           lambda f: top_entities_expr(self.store, f, entity, n=n, previous=previous), meta)
+        # the previous window is the default one (derived from f's times inside the analysis, so one compiled
+        # template serves every window)
+        return self.result(f"top_{entity}", (f, n), lambda f: top_entities_expr(self.store, f, entity, n=n), meta)
 
     def growth(self, f, a: tuple[dt.datetime, dt.datetime] | None = None,
                b: tuple[dt.datetime, dt.datetime] | None = None) -> Result:
@@ -271,7 +290,8 @@ class Data:
             b_end = dt.datetime(b_start.year + (b_start.month == 12), b_start.month % 12 + 1, 1)
             a, b = (a_start, b_start), (b_start, b_end)
         meta = {"a_start": jsonable(a[0]), "a_end": jsonable(a[1]), "b_start": jsonable(b[0]), "b_end": jsonable(b[1])}
-        return self.result("growth", (f, a, b), lambda f: growth_decomposition(self.store, f, a[0], a[1], b[0], b[1]), meta)
+        return self.result("growth", (f, *a, *b), lambda f, *t: growth_decomposition(self.store, f, *t), meta,
+                           extra=(*a, *b))
 
     # --- accounts ----------------------------------------------------------------------------------------
     def account(self, platform: str, account_id: str) -> dict | None:
@@ -280,9 +300,8 @@ class Data:
             prof = q("SELECT * FROM accounts WHERE platform = ? AND account_id = ?", [platform, account_id])
             if not prof:
                 return None
-            reg = registered_accounts(self.store)
-            reg = reg.filter((reg.platform == platform) & (reg.account_id == account_id))
-            _, rr = self.rows(reg.select("actor_id", "actor_name", "state", "category", "host_country"))
+            fa = Filters(platforms=(platform,), accounts=(account_id,))
+            _, rr = self.rows(None, *self.compiled("account_registry", fa, (), lambda f: _registry_entry(self.store, f)))
             actor = rr[0] if rr and rr[0]["actor_id"] else None
             actor_row = q("SELECT * FROM registry_actors WHERE actor_id = ?", [actor["actor_id"]]) if actor else []
             handle = prof[0].get("handle") or ""
@@ -308,8 +327,39 @@ class Data:
         return self.result("followers", (f,), lambda f: followers_over_time(self.store, f))
 
     def top_posts(self, f, n: int = 20, metric: str = "reposts") -> Result:
-        return self.result("top_posts", (f, n, metric), lambda f: top_posts_expr(self.store, f, n=n, metric=metric),
-                           {"n": n, "metric": metric})
+        """The analysis `top_posts`; where the derived latest-metrics table is current, its n rows are ranked
+        there and their texts fetched by rowid (analysis.reach.top_post_keys): the same rows, without joining
+        the page's posts by key (a scan of every post key on large stores)."""
+        meta = {"n": n, "metric": metric}
+        if not aggregates.is_current(self.store):
+            return self.result("top_posts", (f, n, metric), lambda f: top_posts_expr(self.store, f, n=n, metric=metric),
+                               meta)
+
+        def compute():
+            sql, schema = self.compiled("top_post_keys", f, (n, metric),
+                                        lambda f: top_post_keys(self.store, f, n=n, metric=metric))
+            _, rows = self.rows(None, sql, schema)
+            texts = self._post_texts(rows)
+            out = [{c: texts.get((r["platform"], r["post_id"]), {}).get(c) if c in ("text", "url") else r[c]
+                    for c in TOP_POST_COLUMNS} for r in rows]
+            return Result("top_posts", list(TOP_POST_COLUMNS), out, meta)
+        return self.cached(("top_posts", f, n, metric), compute)
+
+    def _post_texts(self, rows: list[dict]) -> dict:
+        """{(platform, post_id): {"text", "url"}} for rows with platform, post_id and prow: by rowid (one
+        point read each), checked against the key; rows whose rowid moved are looked up by key."""
+        out: dict = {}
+        prows = sorted({int(r["prow"]) for r in rows if r.get("prow") is not None})
+        if prows:
+            sql = " UNION ALL ".join(f"SELECT platform, post_id, text, url FROM posts WHERE rowid = {p}" for p in prows)
+            for r in self.sql(sql):
+                out[(r["platform"], r["post_id"])] = r
+        missing = sorted({r["post_id"] for r in rows if (r["platform"], r["post_id"]) not in out})
+        if missing:
+            for r in self.sql("SELECT platform, post_id, text, url FROM posts WHERE post_id IN (SELECT unnest(?))",
+                              [missing]):
+                out.setdefault((r["platform"], r["post_id"]), r)
+        return out
 
     # --- search ---------------------------------------------------------------------------------------------
     def search(self, f, q: str, page: int = 1, per_page: int = 20) -> dict:
@@ -329,6 +379,15 @@ class Data:
         return self.cached(("search", f, q, page, per_page), compute)
 
 
+def _registry_entry(tables, f: Filters):
+    """The registry columns of the accounts f names (one account: its platform and id)."""
+    reg = registered_accounts(tables)
+    reg = reg.filter(reg.platform.isin(list(f.platforms)) & reg.account_id.isin(list(f.accounts)))
+    return reg.select("actor_id", "actor_name", "state", "category", "host_country")
+
+
+TOP_POST_COLUMNS = ("platform", "post_id", "account_id", "handle", "created_at", "kind", "text", "likes", "reposts",
+                    "replies", "quotes", "views", "url")
 SEARCH_COLUMNS = ["platform", "post_id", "account_id", "handle", "created_at", "kind", "lang", "score", "text",
                   "snippet", "matches"]
 
