@@ -273,6 +273,8 @@ DERIVED_CACHES = {
     "search_docs": ("analysis/search.py", "full-text index: one row per post"),
     "search_accounts": ("analysis/search.py", "full-text index: account numbering"),
     "search_meta": ("analysis/search.py", "full-text index: what the index covers (for refreshes)"),
+    "agg_accounts": ("analysis/aggregates.py", "a number per author (acc) that the aggregate tables carry: readers "
+                     "join the registry to these rows, then the aggregate rows to them by number"),
     "agg_account_day": ("analysis/aggregates.py", "posts per author, UTC day and kind, with first / last posting "
                         "time (platform, account_id, day, kind, posts, first_at, last_at); refreshed by every import"),
     "agg_entity_day": ("analysis/aggregates.py", "per author, day, kind and entity (hashtag, mention, domain, "

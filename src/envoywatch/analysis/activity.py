@@ -37,7 +37,7 @@ def summed_kind_counts(a: ibis.Table) -> dict:
         return ibis.ifelse(a.kind == kind, a.posts, _ZERO).sum().cast("int64")
 
     return dict(posts=a.posts.sum().cast("int64"), originals=n("post"), reposts=n("repost"), quotes=n("quote"),
-                replies=n("reply"), accounts=(a.platform + ":" + a.account_id).nunique().cast("int64"))
+                replies=n("reply"), accounts=a.acc.nunique().cast("int64"))   # acc: one number per author
 
 
 @analysis("activity_over_time")

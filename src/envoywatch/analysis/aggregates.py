@@ -1,9 +1,13 @@
 """Pre-aggregated posts per account and day: what the overview, account pages and report read at scale.
 
 Two derived tables (listed in schema.DERIVED_CACHES; recomputable from the store's tables at any time):
-  agg_account_day(platform, account_id, day, kind, posts, first_at, last_at)
+  agg_accounts(acc, platform, account_id)
+      a number per author (dense, given in order of appearance): the tables below carry it as `acc`, and the
+      readers join the registry to these few rows, then them to the many rows by number (a string join and a
+      DISTINCT over 'platform:account_id' per row were most of the time of a top-hashtags query at 10M posts)
+  agg_account_day(platform, account_id, day, kind, posts, first_at, last_at, acc)
       posts per author, UTC day and kind, with the first and last posting time of that group
-  agg_entity_day(entity_type, platform, account_id, day, kind, entity, n, posts)
+  agg_entity_day(entity_type, platform, account_id, day, kind, entity, n, posts, acc)
       per author, day, kind and entity: occurrences (n) and distinct posts. entity_type is hashtag
       (post_hashtags.tag_norm), mention (post_mentions.handle_norm), url (post_urls.normalized_url),
       domain (post_urls.domain), reposted_account / quoted_account (posts.ref_account_id of reposts /
@@ -38,19 +42,20 @@ from datetime import datetime
 
 import ibis
 
-from envoywatch.analysis.filters import Filters, as_datetime, join_registry
+from envoywatch.analysis.filters import ACCOUNT_COLUMNS, Filters, as_datetime, join_registry
 from envoywatch.store.db import table_exists
 
-VERSION = "3"
-TABLES = ("agg_account_day", "agg_entity_day", "agg_account_month", "agg_entity_month", "agg_post_metrics", "agg_meta")
+VERSION = "4"
+TABLES = ("agg_accounts", "agg_account_day", "agg_entity_day", "agg_account_month", "agg_entity_month", "agg_post_metrics", "agg_meta")
 # not url: links are nearly all distinct, an aggregate would be as large as post_urls (read the posts)
 ENTITY_TYPES = ("hashtag", "mention", "reposted_account", "quoted_account", "domain")
 
 _DDL = {
+    "agg_accounts": "(acc INTEGER, platform VARCHAR, account_id VARCHAR)",
     "agg_account_day": "(platform VARCHAR, account_id VARCHAR, day DATE, kind VARCHAR, posts BIGINT, "
-                       "first_at TIMESTAMP, last_at TIMESTAMP)",
+                       "first_at TIMESTAMP, last_at TIMESTAMP, acc INTEGER)",
     "agg_entity_day": "(entity_type VARCHAR, platform VARCHAR, account_id VARCHAR, day DATE, kind VARCHAR, "
-                      "entity VARCHAR, n BIGINT, posts BIGINT)",
+                      "entity VARCHAR, n BIGINT, posts BIGINT, acc INTEGER)",
     "agg_post_metrics": "(platform VARCHAR, post_id VARCHAR, account_id VARCHAR, created_at TIMESTAMP, kind VARCHAR, "
                         "lang VARCHAR, likes BIGINT, reposts BIGINT, replies BIGINT, quotes BIGINT, views BIGINT, prow BIGINT)",
     "agg_meta": "(key VARCHAR, value VARCHAR)",
@@ -65,9 +70,9 @@ _DDL["agg_account_month"] = _DDL["agg_account_day"]
 _DDL["agg_entity_month"] = _DDL["agg_entity_day"]
 _MONTH_SQL = {   # the month tables: the day tables summed per month (day = first of the month)
     "agg_account_month": "SELECT platform, account_id, date_trunc('month', day)::DATE AS day, kind, sum(posts)::BIGINT, "
-                         "min(first_at), max(last_at) FROM agg_account_day d WHERE {scope} GROUP BY ALL",
+                         "min(first_at), max(last_at), acc FROM agg_account_day d WHERE {scope} GROUP BY ALL",
     "agg_entity_month": "SELECT entity_type, platform, account_id, date_trunc('month', day)::DATE AS day, kind, entity, "
-                        "sum(n)::BIGINT, sum(posts)::BIGINT FROM agg_entity_day d WHERE {scope} GROUP BY ALL",
+                        "sum(n)::BIGINT, sum(posts)::BIGINT, acc FROM agg_entity_day d WHERE {scope} GROUP BY ALL",
 }
 
 # entity_type -> SQL selecting (platform, post_id, entity) occurrences
@@ -137,34 +142,48 @@ def usable(tables, f: Filters) -> bool:
 
 # --- refresh (writers) -------------------------------------------------------------------------------------
 
+def _add_accounts(con, src: str) -> None:
+    """Number the authors of the posts in table `src` that agg_accounts does not know yet."""
+    con.execute(f"""INSERT INTO agg_accounts
+        SELECT (SELECT coalesce(max(acc), 0) FROM agg_accounts) + row_number() OVER (ORDER BY platform, account_id),
+               platform, account_id
+        FROM (SELECT DISTINCT platform, account_id FROM {src}) s
+        WHERE NOT EXISTS (SELECT 1 FROM agg_accounts a WHERE a.platform = s.platform AND a.account_id = s.account_id)""")
+
+
 def _insert_sql(src: str) -> list[str]:
-    """INSERT statements computing the aggregates of the posts in table `src` (`posts` for all of them)."""
+    """INSERT statements computing the aggregates of the posts in table `src` (`posts` for all of them);
+    their authors must be in agg_accounts (`_add_accounts`)."""
+    acc = "JOIN agg_accounts a ON a.platform = p.platform AND a.account_id = p.account_id"
     sqls = [f"""INSERT INTO agg_account_day
-        SELECT platform, account_id, created_at::DATE AS day, kind, count(*), min(created_at), max(created_at)
-        FROM {src} p GROUP BY ALL"""]
+        SELECT p.platform, p.account_id, p.created_at::DATE AS day, p.kind, count(*), min(p.created_at),
+               max(p.created_at), a.acc
+        FROM {src} p {acc} GROUP BY ALL"""]
     for et, child in _ENTITY_SQL.items():
         sqls.append(f"""INSERT INTO agg_entity_day
             SELECT '{et}', p.platform, p.account_id, p.created_at::DATE, p.kind, c.entity, count(*),
-                   count(DISTINCT p.post_id)
-            FROM ({child}) c JOIN {src} p ON p.platform = c.platform AND p.post_id = c.post_id
+                   count(DISTINCT p.post_id), a.acc
+            FROM ({child}) c JOIN {src} p ON p.platform = c.platform AND p.post_id = c.post_id {acc}
             GROUP BY ALL""")
     for et, kind in _REF_KINDS.items():
         sqls.append(f"""INSERT INTO agg_entity_day
-            SELECT '{et}', platform, account_id, created_at::DATE, kind, ref_account_id, count(*), count(*)
-            FROM {src} p WHERE kind = '{kind}' AND ref_account_id IS NOT NULL GROUP BY ALL""")
+            SELECT '{et}', p.platform, p.account_id, p.created_at::DATE, p.kind, p.ref_account_id, count(*), count(*),
+                   a.acc
+            FROM {src} p {acc} WHERE p.kind = '{kind}' AND p.ref_account_id IS NOT NULL GROUP BY ALL""")
     return sqls
 
 
 def _rebuild(con) -> None:
     for name, cols in _DDL.items():
         con.execute(f"CREATE OR REPLACE TABLE {name} {cols}")
+    _add_accounts(con, "posts")
     # sorted by day: time-window filters skip whole row groups (DuckDB zone maps)
     for sql in _insert_sql("posts"):
         con.execute(sql)
     for name in ("agg_account_day", "agg_entity_day"):
-        con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM {name} ORDER BY day, platform, account_id")
+        con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM {name} ORDER BY day, acc")
     for name, sql in _MONTH_SQL.items():
-        con.execute(f"INSERT INTO {name} {sql.format(scope='TRUE')} ORDER BY day, platform, account_id")
+        con.execute(f"INSERT INTO {name} {sql.format(scope='TRUE')} ORDER BY day, acc")
     con.execute(f"INSERT INTO agg_post_metrics {_METRICS_SQL.format(scope='')} ORDER BY p.platform, p.account_id, p.created_at")
 
 
@@ -205,6 +224,7 @@ def refresh_aggregates(store, full: bool = False) -> str:
                     SELECT p.platform, p.post_id, p.account_id, p.created_at, p.kind, p.ref_account_id
                     FROM posts p SEMI JOIN _ew_agg_scope s ON s.platform = p.platform
                          AND s.account_id = p.account_id AND s.day = p.created_at::DATE""")
+                _add_accounts(con, "_ew_agg_posts")
                 for sql in _insert_sql("_ew_agg_posts"):
                     con.execute(sql)
                 con.execute("""CREATE OR REPLACE TEMP TABLE _ew_agg_months AS
@@ -309,11 +329,19 @@ def _rows(tables, f: Filters, what: str, months: bool, entity_type: str | None =
 
 
 def _with_accounts(tables, t: ibis.Table, f: Filters) -> ibis.Table:
-    """t (platform, account_id, day, kind, ...; time already cut) filtered like filtered_posts, with the registry columns."""
-    for col, values in (("platform", f.platforms), ("account_id", f.accounts), ("kind", f.kinds)):
+    """t (platform, account_id, day, kind, ..., acc; time already cut) filtered like filtered_posts, with the
+    registry columns. The registry is joined to the authors (agg_accounts: one row each) and the account-level
+    filters cut those few rows; the aggregate rows then join them by number."""
+    if f.kinds:
+        t = t.filter(t.kind.isin(list(f.kinds)))
+    a = _table(tables, "agg_accounts")
+    for col, values in (("platform", f.platforms), ("account_id", f.accounts)):
         if values:
-            t = t.filter(t[col].isin(list(values)))
-    return join_registry(tables, t, f)
+            a = a.filter(a[col].isin(list(values)))
+    a = join_registry(tables, a, f).rename(a_acc="acc")
+    r = t.drop("platform", "account_id")
+    j = r.join(a, r.acc == a.a_acc)
+    return j.select(*t.columns, *ACCOUNT_COLUMNS)
 
 
 def account_days(tables, f: Filters, months: bool = True) -> ibis.Table:

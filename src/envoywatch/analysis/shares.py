@@ -60,9 +60,11 @@ def top_entities(tables, f: Filters, entity: str, n: int = 20,
         prev_win is None or aggregates.usable(tables, window(f, prev_win[0], prev_win[1])))
     if fast:
         rows = aggregates.entity_days(tables, f, entity)
-        counts = rows.group_by("entity").aggregate(
-            count=rows.n.sum().cast("int64"), posts=rows.posts.sum().cast("int64"),
-            accounts=(rows.platform + ":" + rows.account_id).nunique().cast("int64"))
+        # per (entity, author number) first, then per entity: no DISTINCT aggregate, for which DuckDB would
+        # materialize every row next to the sums (70 % of the query at 10M posts)
+        per = rows.group_by(["entity", "acc"]).aggregate(n=rows.n.sum(), posts=rows.posts.sum())
+        counts = per.group_by("entity").aggregate(
+            count=per.n.sum().cast("int64"), posts=per.posts.sum().cast("int64"), accounts=per.count().cast("int64"))
     else:
         counts = _counts(entity_rows(tables, f, entity))
     top = counts.order_by([ibis.desc("count"), "entity"]).limit(int(n))
