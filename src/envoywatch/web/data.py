@@ -119,6 +119,8 @@ class Data:
         self._templates: dict = {}
         self.cache_size = cache_size
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="envoywatch-query")
+        self._local = threading.local()
+        self._cursors: list = []
 
     # --- plumbing ----------------------------------------------------------------------------------
     def store_key(self) -> tuple:
@@ -161,11 +163,38 @@ class Data:
         for fut in [self.pool.submit(c) for c in calls]:
             fut.result()
 
+    def _cursor(self):
+        """This thread's cursor of the store (a read-only store: its own DuckDB connection, so the tables of a
+        page run side by side on the cores instead of one after another under the lock), with the registry view
+        the compiled SQL names; None for a writable store (its one connection, under the lock)."""
+        if not getattr(self.store, "read_only", False):
+            return None
+        cur = getattr(self._local, "cursor", None)
+        if cur is None:
+            from envoywatch.analysis.filters import VIEW, accounts_registry
+
+            accounts_registry(self.store)     # the view exists on the store's connection
+            with self.lock:
+                view = self.store.con.execute("SELECT sql FROM duckdb_views() WHERE view_name = ? AND temporary",
+                                              [VIEW]).fetchall()
+                cur = self.store.con.cursor()
+            cur.execute("SET enable_progress_bar = false")
+            if view:
+                cur.execute(view[0][0])
+            self._local.cursor = cur
+            with self._cache_lock:
+                self._cursors.append(cur)
+        return cur
+
     def rows(self, expr, sql: str | None = None, schema=None) -> tuple[list[str], list[dict]]:
         if sql is None:
             sql = str(self.store.ibis().compile(expr))
-        with self.lock:
-            t = self.store.con.sql(sql).to_arrow_table()
+        cur = self._cursor()
+        if cur is not None:
+            t = cur.sql(sql).to_arrow_table()
+        else:
+            with self.lock:
+                t = self.store.con.sql(sql).to_arrow_table()
         try:   # the expression's types (DuckDB's SUM is a 128-bit integer, Ibis says int64)
             t = t.cast(schema if schema is not None else expr.schema().to_pyarrow())
         except Exception:   # noqa: BLE001 - a type Arrow cannot cast: keep DuckDB's, jsonable() copes
