@@ -359,3 +359,34 @@ def test_dashboard_top_posts_by_rowid_equal_the_analysis(tmp_path):
                     [v.isoformat(timespec="seconds") if isinstance(v, datetime) else v for v in r] for r in rows]
     finally:
         store.close()
+
+
+def test_refresh_command_brings_stale_tables_up_to_date(tmp_path):
+    """`envoywatch refresh`: posts written outside an import leave the aggregates and the index stale; the
+    command rebuilds them (then the analyses read the aggregates again) and a second run finds them current."""
+    from envoywatch.analysis.search import search_posts
+    from tests.conftest import run_cli
+
+    f1 = tmp_path / "one.txt"
+    f1.write_text("\n".join(_lines(random.Random(8), range(0, 60), datetime(2021, 1, 1), 10)) + "\n")
+    db = tmp_path / "s.duckdb"
+    store = _store(db)
+    try:
+        import_paths(store, [f1], fmt="test-agg")
+        store.write("posts", [{"platform": "x", "post_id": "late", "account_id": "a6", "created_at": datetime(2021, 1, 3),
+                               "kind": "post", "text": "zanzibar cooperation", "observed": "primary"}])
+        assert not aggregates.is_current(store)
+    finally:
+        store.close()
+    r = run_cli("refresh", db=db)
+    assert r.returncode == 0, r.stderr
+    assert "aggregates: rebuilt" in r.stderr and "search index:" in r.stderr
+    store = Store(db, read_only=True)
+    try:
+        assert aggregates.is_current(store)
+        assert store.scalar("SELECT sum(posts) FROM agg_account_day") == store.count("posts")
+        assert [h["post_id"] for h in search_posts(store, "zanzibar")["rows"]] == ["late"]
+    finally:
+        store.close()
+    r = run_cli("refresh", db=db)
+    assert r.returncode == 0 and "aggregates: current" in r.stderr, r.stderr

@@ -223,5 +223,27 @@ def search_cmd(ctx, query, page, per_page, reindex, fmt, **kw):
         click.echo("note: the index is older than the store; run envoywatch search --reindex", err=True)
 
 
+@click.command("refresh")
+@click.option("--full", is_flag=True, help="recompute everything instead of what changed")
+@click.pass_context
+def refresh_cmd(ctx, full):
+    """Bring the derived tables up to date: the per-account-day aggregates and the search index (what every
+    import does at its end; needed after posts were written another way or after an upgrade changed them)."""
+    import time
+
+    from envoywatch.analysis.aggregates import refresh_aggregates
+    from envoywatch.analysis.search import refresh_index
+
+    with open_store(ctx, read_only=False) as store:
+        for what, fn in (("aggregates", lambda: refresh_aggregates(store, full=full)),
+                         ("search index", lambda: refresh_index(store, force=full))):
+            t = time.perf_counter()
+            with store.transaction():
+                how = fn()
+            if isinstance(how, dict):
+                how = f"{int(how.get('docs', 0)):,} posts indexed"
+            click.echo(f"{what}: {how} ({time.perf_counter() - t:.1f} s)", err=True)
+
+
 commands = [activity_cmd, growth_cmd, onboarding_cmd, followers_cmd, engagement_cmd, top_posts_cmd, top_cmd,
-            languages_cmd, host_focus_cmd, search_cmd]
+            languages_cmd, host_focus_cmd, search_cmd, refresh_cmd]

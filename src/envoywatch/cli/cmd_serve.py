@@ -33,6 +33,11 @@ def serve_cmd(ctx, host, port, no_warm_up):
     from envoywatch.web.app import create_app
 
     store = open_store(ctx, read_only=True)
+    from envoywatch.analysis.aggregates import is_current
+
+    if store.count("posts") > 100_000 and not is_current(store):
+        click.echo(f"note: the aggregates are out of date, so large pages read every post (slow); "
+                   f"run `envoywatch --db {store.path} refresh` first", err=True)
     app = create_app(store.path, store=store, warm=not no_warm_up)
     if host not in ("127.0.0.1", "localhost", "::1"):
         click.echo(f"warning: binding {host}: anyone who can reach this address can read the store", err=True)
