@@ -281,6 +281,7 @@ DERIVED_CACHES = {
                        "reposted / quoted account id): occurrences n and distinct posts"),
     "agg_account_month": ("analysis/aggregates.py", "agg_account_day summed per month (day = first of the month)"),
     "agg_entity_month": ("analysis/aggregates.py", "agg_entity_day summed per month (day = first of the month)"),
+    "agg_entity_month_all": ("analysis/aggregates.py", "agg_entity_month with the kinds summed (no kind filter)"),
     "agg_post_metrics": ("analysis/aggregates.py", "each post's latest post_metrics snapshot with its author, time, kind, "
                          "language and rowid in posts, sorted by author (top posts and engagement read it)"),
     "agg_meta": ("analysis/aggregates.py", "what the aggregates were computed from (posts count, newest batch, "

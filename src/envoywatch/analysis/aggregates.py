@@ -12,6 +12,8 @@ Two derived tables (listed in schema.DERIVED_CACHES; recomputable from the store
       (post_hashtags.tag_norm), mention (post_mentions.handle_norm), url (post_urls.normalized_url),
       domain (post_urls.domain), reposted_account / quoted_account (posts.ref_account_id of reposts /
       quotes: the id; the handle is looked up when read, so a renamed account shows its current handle)
+  agg_account_month, agg_entity_month: the day tables summed per month (day = the first of the month);
+  agg_entity_month_all: agg_entity_month with the kinds summed (read when there is no kind filter)
   agg_post_metrics(platform, post_id, account_id, created_at, kind, lang, likes, reposts, replies, quotes, views, prow)
       each post's latest post_metrics snapshot with the post columns the filters need, sorted by author:
       an account page's top posts read that account's rows instead of ranking every snapshot in the store;
@@ -45,8 +47,9 @@ import ibis
 from envoywatch.analysis.filters import ACCOUNT_COLUMNS, Filters, as_datetime, join_registry
 from envoywatch.store.db import table_exists
 
-VERSION = "4"
-TABLES = ("agg_accounts", "agg_account_day", "agg_entity_day", "agg_account_month", "agg_entity_month", "agg_post_metrics", "agg_meta")
+VERSION = "5"
+TABLES = ("agg_accounts", "agg_account_day", "agg_entity_day", "agg_account_month", "agg_entity_month",
+          "agg_entity_month_all", "agg_post_metrics", "agg_meta")
 # not url: links are nearly all distinct, an aggregate would be as large as post_urls (read the posts)
 ENTITY_TYPES = ("hashtag", "mention", "reposted_account", "quoted_account", "domain")
 
@@ -68,11 +71,16 @@ _METRICS_SQL = """SELECT p.platform, p.post_id, p.account_id, p.created_at, p.ki
     JOIN posts p ON p.platform = m.platform AND p.post_id = m.post_id"""
 _DDL["agg_account_month"] = _DDL["agg_account_day"]
 _DDL["agg_entity_month"] = _DDL["agg_entity_day"]
+_DDL["agg_entity_month_all"] = ("(entity_type VARCHAR, platform VARCHAR, account_id VARCHAR, day DATE, entity VARCHAR, "
+                                "n BIGINT, posts BIGINT, acc INTEGER)")
 _MONTH_SQL = {   # the month tables: the day tables summed per month (day = first of the month)
     "agg_account_month": "SELECT platform, account_id, date_trunc('month', day)::DATE AS day, kind, sum(posts)::BIGINT, "
                          "min(first_at), max(last_at), acc FROM agg_account_day d WHERE {scope} GROUP BY ALL",
     "agg_entity_month": "SELECT entity_type, platform, account_id, date_trunc('month', day)::DATE AS day, kind, entity, "
                         "sum(n)::BIGINT, sum(posts)::BIGINT, acc FROM agg_entity_day d WHERE {scope} GROUP BY ALL",
+    # all kinds together: what a window without a kind filter reads (about half the rows of hashtags and links)
+    "agg_entity_month_all": "SELECT entity_type, platform, account_id, date_trunc('month', day)::DATE AS day, entity, "
+                            "sum(n)::BIGINT, sum(posts)::BIGINT, acc FROM agg_entity_day d WHERE {scope} GROUP BY ALL",
 }
 
 # entity_type -> SQL selecting (platform, post_id, entity) occurrences
@@ -313,8 +321,11 @@ def _pieces(f: Filters, months: bool) -> list[tuple[str, object, object]]:
 
 def _rows(tables, f: Filters, what: str, months: bool, entity_type: str | None = None) -> ibis.Table:
     parts = []
+    all_kinds = what == "entity" and not f.kinds   # entity rows without a kind filter: no kind column
     for grain, lo, hi in _pieces(f, months):
-        t = _table(tables, f"agg_{what}_{grain}")
+        t = _table(tables, f"agg_{what}_{grain}" + ("_all" if all_kinds and grain == "month" else ""))
+        if all_kinds and "kind" in t.columns:
+            t = t.drop("kind")
         if entity_type is not None:
             t = t.filter(t.entity_type == entity_type)
         if lo is not None:
@@ -356,7 +367,8 @@ def account_days(tables, f: Filters, months: bool = True) -> ibis.Table:
 def entity_days(tables, f: Filters, entity_type: str) -> ibis.Table:
     """Aggregate entity rows of one entity type that f selects (entity: for reposted / quoted accounts the
     handle where the store knows the account, else its id, as shares.entity_rows gives it). Rows of whole
-    months and of single days mixed (see account_days)."""
+    months and of single days mixed (see account_days); without a kind filter the rows have no `kind`
+    column (the months come from agg_entity_month_all, all kinds summed)."""
     j = _with_accounts(tables, _rows(tables, f, "entity", True, entity_type), f)
     if entity_type in _REF_KINDS:
         acc = tables.table("accounts").select(a_platform="platform", a_account_id="account_id", a_handle="handle")
