@@ -23,6 +23,7 @@ WINDOWS = [
     ("2021-01-15", None), (None, "2021-02-15"), ("2021-01-01", "2021-01-31"), ("2021-01-31", "2021-02-01"),
     (datetime(2021, 1, 5, 12, 30), datetime(2021, 2, 9, 8)), ("2021-02-01", "2021-03-10"),
     ("2021-01-20", "2021-03-01"), ("2021-02-11", "2021-02-12"),
+    ("2021-02-01", "2022-02-01"), ("2021-03-01", "2022-01-01"),   # previous windows starting on and off a 1st
 ]
 
 
@@ -66,6 +67,7 @@ def test_filled_templates_give_the_rows_of_a_direct_compile(tmp_path):
                 sql, _ = d.compiled("growth", f, (), make, (a0, a1, b0, b1))
                 assert _run(store, sql) == _run(store, str(store.ibis().compile(make(f, a0, a1, b0, b1))))
         assert compared == len(WINDOWS) * 3 * 8 and nonempty > compared // 2
+        assert d.direct_compiles == 0     # every one of these windows was filled into a template
         # one template per analysis, filter shape and kind of times: far fewer than the requests
         kinds = {tuple(sql_templates.time_class(v) for v in w) for w in WINDOWS}
         assert len(d._templates) <= (len(_analyses(store)) + 1) * 3 * len(kinds) < compared

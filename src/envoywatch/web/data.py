@@ -120,6 +120,7 @@ class Data:
         self.cache_size = cache_size
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="envoywatch-query")
         self._local = threading.local()
+        self.direct_compiles = 0     # requests whose SQL no template could express (compiled as they came)
         self._cursors: list = []
 
     # --- plumbing ----------------------------------------------------------------------------------
@@ -214,6 +215,7 @@ class Data:
         times = [as_datetime(v) for v in (f.start, f.end, *extra)]
 
         def direct():
+            self.direct_compiles += 1
             expr = make(f, *extra)
             return str(self.store.ibis().compile(expr)), expr.schema().to_pyarrow()
 

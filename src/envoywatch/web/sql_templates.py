@@ -41,8 +41,8 @@ def sentinel(cls: str, slot: int) -> datetime | None:
     if cls == "-":
         return None
     year = 1811 + 4 * slot
-    if cls == "m":
-        return datetime(year, 2, 1)
+    if cls == "m":   # the end's in March: a window's previous window then starts mid-month (its first of the
+        return datetime(year, 3 if slot == 1 else 2, 1)   # month and next month differ, as they may for a request)
     if cls == "d":
         return datetime(year, 2, 10)
     return datetime(year, 2, 10, 13, 17, 19, 250)
