@@ -351,3 +351,30 @@ def test_results_are_cached_until_the_store_file_changes(tmp_path):
     s.con.execute("CHECKPOINT")
     assert d.figures(Filters()).rows[0]["posts"] == 51           # the file changed: recomputed
     s.close()
+
+
+def test_warm_up_compiles_the_page_shapes_for_other_windows_and_accounts(tmp_path):
+    """After the start-up warm-up, an overview of another state and window of a warmed kind, and another
+    account's page, are computed from compiled SQL templates: nothing new is compiled."""
+    from envoywatch.web.app import warm_up
+
+    db = tmp_path / "w.duckdb"
+    build_store(db)
+    s = Store(db)
+    try:
+        from envoywatch.analysis.aggregates import refresh_aggregates
+
+        with s.transaction():
+            refresh_aggregates(s)
+    finally:
+        s.close()
+    app = create_app(db)
+    data = app.state.data
+    warm_up(data)
+    compiled = len(data._templates)
+    assert compiled >= 10 and len(data.cache) > 10
+    c = TestClient(app)
+    # a window of the same kinds as a warmed one (first of a month .. midnight), another state, never seen
+    assert c.get("/?state=RU&start=2021-02-01&end=2021-03-17").status_code == 200
+    assert c.get("/accounts/x/200").status_code == 200
+    assert len(data._templates) == compiled

@@ -10,6 +10,7 @@ the API document and /api lists the endpoints as a page.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from pathlib import Path
 
@@ -81,7 +82,9 @@ def filter_params(request: Request) -> list[tuple[str, str]]:
 
 
 def warm_up(data: Data) -> None:
-    """Precompute what most visits open first: the unfiltered overview and one overview per state.
+    """Precompute what most visits open first: the unfiltered overview and one overview per state; then the
+    overview of the last month, the current month and the last 30 days (unfiltered and for one state) and the
+    busiest account's page, which also compiles the SQL of those page shapes for every other window and account.
 
     Results land in the per-request cache (keyed by the store file's state), so these pages answer from it.
     Runs in a background thread; each query takes the connection lock on its own, so requests interleave.
@@ -91,14 +94,40 @@ def warm_up(data: Data) -> None:
     try:
         views = [Filters()] + [Filters(states=(s,)) for s in data.choices()["state"]]
         for f in views:
-            data.figures(f)
-            data.activity(f, "month")
-            data.growth(f)
-            data.top_accounts(f, 15)
-            for e in ("hashtag", "domain", "reposted_account"):
-                data.top(f, e, 10)
+            _overview(data, f)
+        # then the SQL of other windows and of the account pages: each table is compiled once per filter shape
+        # and kind of window (web/sql_templates.py), so the first visit of a window of each kind does not pay it
+        last = data.figures(Filters()).rows[0]["last_post"]
+        if last:
+            end = dt.datetime.fromisoformat(last).replace(hour=0, minute=0, second=0, microsecond=0)
+            month = end.replace(day=1)
+            windows = [(month - dt.timedelta(days=1)).replace(day=1), month], [month, end + dt.timedelta(days=1)], \
+                [end - dt.timedelta(days=29), end + dt.timedelta(days=1)]
+            for start, stop in windows:
+                for f in views[:2]:
+                    _overview(data, dataclasses.replace(f, start=start, end=stop))
+        top = data.top_accounts(Filters(), 1).rows
+        if top:
+            fa = Filters(accounts=(top[0]["account_id"],), platforms=(top[0]["platform"],))
+            data.account(top[0]["platform"], top[0]["account_id"])
+            data.followers(fa)
+            data.activity(fa, "month")
+            data.figures(fa)
+            data.top_posts(fa, 10)
+            for e in ("reposted_account", "quoted_account", "domain", "hashtag"):
+                data.top(fa, e, 10)
     except Exception:  # a warm-up failure must never stop the server; the pages compute on demand
         logging.getLogger("envoywatch.web").exception("warm-up failed")
+
+
+def _overview(data: Data, f: Filters) -> None:
+    """The tables of the overview page for f (into the result cache)."""
+    data.figures(f)
+    data.activity(f, "month")
+    data.growth(f)
+    data.top_accounts(f, 15)
+    for e in ("hashtag", "domain", "reposted_account"):
+        data.top(f, e, 10)
 
 
 def create_app(db_path: str | Path, store=None, warm: bool = False) -> FastAPI:
