@@ -159,37 +159,38 @@ def _add_accounts(con, src: str) -> None:
         WHERE NOT EXISTS (SELECT 1 FROM agg_accounts a WHERE a.platform = s.platform AND a.account_id = s.account_id)""")
 
 
-def _insert_sql(src: str) -> list[str]:
-    """INSERT statements computing the aggregates of the posts in table `src` (`posts` for all of them);
-    their authors must be in agg_accounts (`_add_accounts`)."""
+def _insert_sql(src: str, ordered: bool = False) -> list[str]:
+    """Two INSERT statements computing the aggregates of the posts in table `src` (`posts` for all of them),
+    rows sorted by day and author when `ordered` (a full build: time-window filters then skip whole row groups
+    by DuckDB's zone maps); the posts' authors must be in agg_accounts (`_add_accounts`)."""
     acc = "JOIN agg_accounts a ON a.platform = p.platform AND a.account_id = p.account_id"
-    sqls = [f"""INSERT INTO agg_account_day
+    order = " ORDER BY day, acc" if ordered else ""
+    account = f"""INSERT INTO agg_account_day
         SELECT p.platform, p.account_id, p.created_at::DATE AS day, p.kind, count(*), min(p.created_at),
-               max(p.created_at), a.acc
-        FROM {src} p {acc} GROUP BY ALL"""]
+               max(p.created_at), a.acc AS acc
+        FROM {src} p {acc} GROUP BY ALL{order}"""
+    parts = []
     for et, child in _ENTITY_SQL.items():
-        sqls.append(f"""INSERT INTO agg_entity_day
-            SELECT '{et}', p.platform, p.account_id, p.created_at::DATE, p.kind, c.entity, count(*),
-                   count(DISTINCT p.post_id), a.acc
+        # a post has a hashtag or a mention once (the store's keys): distinct posts = rows; a domain can repeat
+        posts = "count(DISTINCT p.post_id)" if et == "domain" else "count(*)"
+        parts.append(f"""SELECT '{et}', p.platform, p.account_id, p.created_at::DATE AS day, p.kind, c.entity, count(*),
+                   {posts}, a.acc AS acc
             FROM ({child}) c JOIN {src} p ON p.platform = c.platform AND p.post_id = c.post_id {acc}
             GROUP BY ALL""")
     for et, kind in _REF_KINDS.items():
-        sqls.append(f"""INSERT INTO agg_entity_day
-            SELECT '{et}', p.platform, p.account_id, p.created_at::DATE, p.kind, p.ref_account_id, count(*), count(*),
-                   a.acc
+        parts.append(f"""SELECT '{et}', p.platform, p.account_id, p.created_at::DATE AS day, p.kind, p.ref_account_id,
+                   count(*), count(*), a.acc AS acc
             FROM {src} p {acc} WHERE p.kind = '{kind}' AND p.ref_account_id IS NOT NULL GROUP BY ALL""")
-    return sqls
+    entity = "INSERT INTO agg_entity_day SELECT * FROM (" + " UNION ALL ".join(parts) + f"){order}"
+    return [account, entity]
 
 
 def _rebuild(con) -> None:
     for name, cols in _DDL.items():
         con.execute(f"CREATE OR REPLACE TABLE {name} {cols}")
     _add_accounts(con, "posts")
-    # sorted by day: time-window filters skip whole row groups (DuckDB zone maps)
-    for sql in _insert_sql("posts"):
+    for sql in _insert_sql("posts", ordered=True):
         con.execute(sql)
-    for name in ("agg_account_day", "agg_entity_day"):
-        con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM {name} ORDER BY day, acc")
     for name, sql in _MONTH_SQL.items():
         con.execute(f"INSERT INTO {name} {sql.format(scope='TRUE')} ORDER BY day, acc")
     con.execute(f"INSERT INTO agg_post_metrics {_METRICS_SQL.format(scope='')} ORDER BY p.platform, p.account_id, p.created_at")
