@@ -140,6 +140,19 @@ def cpu_seconds(pid: int) -> float:
         return float("nan")
 
 
+def wait_idle(pid: int, timeout: float = 300.0) -> float:
+    """Seconds until the process stops using CPU (less than 20 ms in a 0.5 s interval)."""
+    t0 = time.perf_counter()
+    last = cpu_seconds(pid)
+    while time.perf_counter() - t0 < timeout:
+        time.sleep(0.5)
+        now = cpu_seconds(pid)
+        if now - last < 0.02:
+            break
+        last = now
+    return time.perf_counter() - t0
+
+
 def _free_port() -> int:
     with socket.socket() as sk:
         sk.bind(("127.0.0.1", 0))
@@ -180,7 +193,8 @@ def pct(xs: list[float], p: float) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--n", type=int, default=1_000_000, help="posts (default 1,000,000)")
-    ap.add_argument("--requests", type=int, default=20, help="requests per measurement (default 20)")
+    ap.add_argument("--requests", type=int, default=40,
+                    help="requests per measurement (default 40: p95 is then the 38th slowest, not the slowest)")
     ap.add_argument("--keep", type=Path, help="directory for the store (reused when it exists with the same N)")
     args = ap.parse_args()
     import httpx
@@ -207,6 +221,9 @@ def main() -> None:
     print(f"load average {os.getloadavg()[0]:.1f} (other work on the machine shares its cores)")
     proc, base, up = start_server(db)
     print(f"server listening after {up:.1f} s (cpu count {os.cpu_count()})")
+    idle = wait_idle(proc.pid)
+    print(f"start-up warm-up (the overview per state, in a background thread) done after {idle:.1f} s more; "
+          "measuring from now, as a server that has been up a while")
     k = args.requests
     try:
         with httpx.Client(base_url=base, timeout=600) as cl:
@@ -216,11 +233,15 @@ def main() -> None:
             ids = [r["account_id"] for r in cl.get("/api/accounts", params={"n": k * 3}).json()["rows"]]
             states = ["CN", "RU", "IR", "VE"]
             cold = {
-                "overview": [f"/?state={states[i % 4]}&start=2021-{1 + i % 12:02d}-01&end=2023-{1 + i % 12:02d}-15"
-                             for i in range(k)],
+                # every URL distinct (state, start month and year, end month and day all vary)
+                "overview": [f"/?state={states[i % 4]}&start={2021 + (i // 12) % 2}-{1 + i % 12:02d}-01"
+                             f"&end=2023-{1 + (i * 7) % 12:02d}-{1 + (i * 3) % 28:02d}" for i in range(k)],
                 "account": [f"/accounts/x/{a}" for a in ids[k:2 * k]],
                 "search": [f"/search?q={WORDS[(i * 7) % len(WORDS)]}+{WORDS[(i * 13 + 5) % len(WORDS)]}" for i in range(k)],
             }
+            for name, urls in cold.items():   # a repeated URL would be answered from the cache
+                if len(set(urls)) != len(urls):
+                    raise SystemExit(f"cold {name} URLs repeat: {len(urls) - len(set(urls))} of {len(urls)}")
             warm = {"overview": ["/"] * k, "account": [f"/accounts/x/{ids[0]}"] * k,
                     "search": ["/search?q=vaccine+cooperation"] * k}
             for name in ("overview", "account", "search"):
@@ -231,7 +252,7 @@ def main() -> None:
                 w_ms = measure(cl, warm[name])
                 target = 500 if name == "search" else 300
                 print(f"{name:9s} cold: p50 {statistics.median(c_ms):7,.0f} ms  p95 {pct(c_ms, 95):7,.0f} ms "
-                      f"(server CPU {c_cpu:,.0f} ms/request) | "
+                      f"max {max(c_ms):7,.0f} ms (server CPU {c_cpu:,.0f} ms/request) | "
                       f"warm: p50 {statistics.median(w_ms):6,.1f} ms  p95 {pct(w_ms, 95):6,.1f} ms | target p95 < {target} ms")
     finally:
         time.sleep(0.5)
