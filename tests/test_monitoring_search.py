@@ -71,6 +71,10 @@ def test_filters_and_pagination(sstore):
     pages = [search_posts(sstore, "vaccine", Filters(), page=p, per_page=1) for p in (1, 2, 3, 4, 5)]
     assert [p["rows"][0]["post_id"] for p in pages[:4]] == full
     assert pages[4]["rows"] == [] and pages[4]["total"] == 4 and pages[1]["page"] == 2 and pages[1]["per_page"] == 1
+    # with a filter (counted and ranked in one statement): the same total on every page, past the end too
+    kp = [search_posts(sstore, "vaccine", Filters(kinds=("post",)), page=p, per_page=1) for p in (1, 2, 3, 4)]
+    assert [p["total"] for p in kp] == [3, 3, 3, 3] and kp[3]["rows"] == []
+    assert [p["rows"][0]["post_id"] for p in kp[:3]] == [x for x in full if x in {"1", "2", "5"}]
 
 
 def test_snippet_offsets_and_hostile_text_raw(sstore):
@@ -132,7 +136,7 @@ def test_index_built_in_slices_equals_one_statement(sstore, monkeypatch):
     def snapshot():
         S.refresh_index(sstore, force=True)
         con = sstore.con
-        toks = con.execute("""SELECT t.token, d.platform, d.post_id, round(t.w, 5) FROM search_tokens t
+        toks = con.execute("""SELECT t.token, d.platform, d.post_id, t.tf, t.dl FROM search_tokens t
                               JOIN search_docs d USING (doc_id) ORDER BY ALL""").fetchall()
         docs = con.execute("SELECT platform, post_id, len FROM search_docs ORDER BY ALL").fetchall()
         avgdl = con.execute("SELECT value FROM search_meta WHERE key = 'avgdl'").fetchall()
@@ -158,3 +162,26 @@ def test_two_stores_in_one_process_with_the_same_filter(sstore, tmp_path):
         second = search_posts(other, "vaccine", f)
     assert first["total"] == second["total"] == 3          # posts 1, 2 and 5 of the CN mission
     assert [r["post_id"] for r in first["rows"]] == [r["post_id"] for r in second["rows"]]
+
+
+def test_query_time_weight_equals_the_stored_weight_of_version_4():
+    """The postings keep tf and dl; the query computes BM25's weight in DOUBLE arithmetic. It must be bit for
+    bit the DECIMAL expression whose result version 4 stored (else scores, ranking and ties would move)."""
+    import random
+
+    import duckdb
+
+    from envoywatch.analysis import search as S
+
+    con = duckdb.connect()
+    con.execute("CREATE TABLE g AS SELECT tf::BIGINT AS tf, dl::BIGINT AS dl FROM range(1, 60) a(tf), "
+                "range(0, 3000) b(dl) WHERE tf <= greatest(dl, 1)")
+    rnd = random.Random(5)
+    avgdls = [5.5, 1.0, 35.239583333333336, 35.69245971419885, 12.345678901234567, 1 / 3, 7.000000000000001]
+    avgdls += [rnd.uniform(1, 300) for _ in range(6)]
+    for avgdl in avgdls:
+        new, old = S._weight_sql("tf", "dl", avgdl), S._weight_sql_v4("tf", "dl", avgdl)
+        assert new.endswith("::REAL") and old.endswith("::REAL")
+        differ = con.execute(f"SELECT count(*) FILTER (WHERE {new[:-6]} IS DISTINCT FROM {old[:-6]}), "
+                             f"count(*) FILTER (WHERE {new} IS DISTINCT FROM {old}), count(*) FROM g").fetchall()[0]
+        assert differ[:2] == (0, 0) and differ[2] > 100_000, (avgdl, differ)

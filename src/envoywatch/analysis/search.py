@@ -2,12 +2,14 @@
 
 DuckDB's fts extension cannot be installed offline, so the index is tables this module creates on demand
 and refreshes when posts change (new posts are appended; see `ensure_index`):
-  search_tokens(token, doc_id, acc, ts, kind, w)
+  search_tokens(token, doc_id, acc, ts, kind, tf, dl)
       the postings: one row per distinct token of a post, written sorted by token so that DuckDB's zone
-      maps skip the row groups of other tokens (a query reads only its terms' postings). w is BM25's
-      term-frequency part, tf*(k1+1) / (tf + k1*(1 - b + b*len/avgdl)), computed when indexed (avgdl of
-      the last full build); acc (account number), ts (created_at) and kind let the account, time and kind
-      filters and the tie-break run on the postings alone
+      maps skip the row groups of other tokens (a query reads only its terms' postings). tf: the token's
+      count in the post, dl: the post's length in tokens; the query computes BM25's term-frequency part
+      from them, tf*(k1+1) / (tf + k1*(1 - b + b*dl/avgdl)) (avgdl of the last full build, in search_meta;
+      `_weight_sql`), so indexing needs no pass over all posts for avgdl first. acc (account number),
+      ts (created_at) and kind let the account, time and kind filters and the tie-break run on the
+      postings alone
   search_docs(doc_id, platform, post_id, account_id, acc, created_at, kind, lang, len, prow)   one row per post;
       prow is the post's rowid in `posts` (a page's texts are fetched by rowid, checked against the key)
   search_accounts(acc, platform, account_id)   account numbers
@@ -39,7 +41,7 @@ from envoywatch.analysis.filters import Filters, as_datetime, group_accounts
 from envoywatch.errors import EnvoywatchError
 from envoywatch.store.db import table_exists
 
-INDEX_VERSION = "4"
+INDEX_VERSION = "5"   # 5: tf and dl in the postings instead of the precomputed weight w
 K1, B = 1.2, 0.75
 SNIPPET_CHARS = 200
 MAX_TERMS = 16
@@ -84,7 +86,7 @@ def _create(con, temp: str) -> None:
                 "account_id VARCHAR, acc INTEGER, created_at TIMESTAMP, kind VARCHAR, lang VARCHAR, len INTEGER, "
                 "prow BIGINT)")
     con.execute(f"CREATE OR REPLACE {temp}TABLE search_tokens (token VARCHAR, doc_id BIGINT, acc INTEGER, "
-                "ts TIMESTAMP, kind VARCHAR, w REAL)")
+                "ts TIMESTAMP, kind VARCHAR, tf INTEGER, dl INTEGER)")
     con.execute(f"CREATE OR REPLACE {temp}TABLE search_accounts (acc INTEGER, platform VARCHAR, account_id VARCHAR)")
     con.execute(f"CREATE OR REPLACE {temp}TABLE search_meta (key VARCHAR, value VARCHAR)")
 
@@ -92,51 +94,71 @@ def _create(con, temp: str) -> None:
 SLICE_POSTS = 200_000   # posts tokenized per statement: bounds the memory of building the index
 
 
-def _index_rows(con, where: str, avgdl: float | None) -> tuple[int, float]:
-    """Tokenize the posts selected by `where` (SQL over posts p) into the index; returns (posts, avgdl used).
+def _weight_sql(tf: str, dl: str, avgdl: float) -> str:
+    """SQL: BM25's term-frequency part (REAL) of the postings columns `tf`, `dl`, bit for bit the weight index
+    version 4 stored, so scores, and hence ranking and ties, are identical. Version 4 computed
+    (tf * 2.2 / (tf + 1.2 * (1 - 0.75 + 0.75 * dl / AVGDL)))::REAL with tf, dl BIGINT and the literal AVGDL:
+    DECIMAL arithmetic, each DECIMAL cast to DOUBLE as value / 10^scale. This is the same sequence of DOUBLE
+    operations written out (tf * 22 / 10 is that cast of the exact DECIMAL tf * 2.2, and so on), about twice
+    as fast per posting as the DECIMAL form; tests/test_monitoring_search.py compares the two."""
+    assert (K1, B) == (1.2, 0.75), "the DOUBLE form below spells out k1 = 1.2 and b = 0.75"
+    a = _avgdl_double(float(avgdl))
+    return (f"(({tf})::DOUBLE * 22 / 10 / (({tf})::DOUBLE + 1.2e0 * (0.25e0 + ({dl})::DOUBLE * 75 / 100 / "
+            f"CAST('{a!r}' AS DOUBLE))))::REAL")
+
+
+@functools.lru_cache(maxsize=64)
+def _avgdl_double(avgdl: float) -> float:
+    """avgdl as version 4's SQL read it: the literal f'{avgdl}' (a DECIMAL when written with a point), cast to
+    DOUBLE by DuckDB (for 17 significant digits that is not always the float itself)."""
+    with _tok_lock:
+        return float(_tokenizer_con().execute(f"SELECT ({avgdl})::DOUBLE").fetchall()[0][0])
+
+
+def _weight_sql_v4(tf: str, dl: str, avgdl: float) -> str:
+    """Version 4's expression (DECIMAL arithmetic), kept for the test that `_weight_sql` equals it."""
+    return f"({tf} * {K1 + 1} / ({tf} + {K1} * (1 - {B} + {B} * {dl} / {avgdl})))::REAL"
+
+
+def _index_rows(con, where: str) -> int:
+    """Tokenize the posts selected by `where` (SQL over posts p) into the index; returns the number of posts.
 
     Posts are indexed in slices of about SLICE_POSTS (by a hash of their key), one statement each: one
     statement over 1M posts held every token list and the whole (token, doc) sort at once (peak RSS 1.7 GB,
-    measured); the slices bound it. avgdl (BM25's mean document length), when not given, is the mean over
-    all selected posts, computed first in a streaming aggregate: the same value as in one statement."""
+    measured); the slices bound it. Each post is tokenized once (BM25's avgdl is not needed here: the query
+    weighs the postings, see `_weight_sql`)."""
     con.execute(f"""INSERT INTO search_accounts
         SELECT (SELECT coalesce(max(acc), 0) FROM search_accounts) + row_number() OVER (ORDER BY platform, account_id),
                platform, account_id
         FROM (SELECT DISTINCT platform, account_id FROM posts p WHERE {where}) n
         ANTI JOIN search_accounts USING (platform, account_id)""")
-    if avgdl is None:
-        total, mean = con.execute(f"SELECT count(*), coalesce(avg(len({_tokens_sql('p.text')})), 0) FROM posts p "
-                                  f"WHERE {where}").fetchall()[0]
-        avgdl = float(mean) or 1.0
-    else:
-        total = con.execute(f"SELECT count(*) FROM posts p WHERE {where}").fetchall()[0][0]
+    total = con.execute(f"SELECT count(*) FROM posts p WHERE {where}").fetchall()[0][0]
     k = max(1, -(-int(total) // SLICE_POSTS))
     for i in range(k):
         part = where if k == 1 else f"({where}) AND hash(p.platform, p.post_id) % {k} = {i}"
-        _index_slice(con, part, avgdl)
-    return int(total), avgdl
+        _index_slice(con, part)
+    return int(total)
 
 
-def _index_slice(con, where: str, avgdl: float) -> None:
+def _index_slice(con, where: str) -> None:
     first = con.execute("SELECT coalesce(max(doc_id), -1) + 1 FROM search_docs").fetchall()[0][0]
     con.execute(f"""CREATE OR REPLACE TEMP TABLE _ew_new_docs AS
         SELECT {int(first)} + row_number() OVER () - 1 AS doc_id, p.platform, p.post_id, p.account_id, a.acc,
                p.created_at, p.kind, p.lang, p.rowid AS prow, {_tokens_sql('p.text')} AS toks
         FROM posts p JOIN search_accounts a USING (platform, account_id) WHERE {where}""")
-    try:
-        con.execute("""INSERT INTO search_docs SELECT doc_id, platform, post_id, account_id, acc, created_at, kind, lang,
-                       len(toks)::INTEGER, prow FROM _ew_new_docs""")
-        con.execute(f"""INSERT INTO search_tokens
-            SELECT token, doc_id, acc, created_at, kind,
-                   (tf * {K1 + 1} / (tf + {K1} * (1 - {B} + {B} * dl / {avgdl})))::REAL
-            FROM (SELECT token, doc_id, any_value(acc) AS acc, any_value(created_at) AS created_at,
-                         any_value(kind) AS kind, any_value(dl) AS dl, count(*) AS tf
-                  FROM (SELECT doc_id, acc, created_at, kind, len(toks) AS dl, unnest(toks) AS token
-                        FROM _ew_new_docs)
-                  GROUP BY token, doc_id)
-            ORDER BY token, doc_id""")
-    finally:
-        con.execute("DROP TABLE IF EXISTS _ew_new_docs")
+    con.execute("""INSERT INTO search_docs SELECT doc_id, platform, post_id, account_id, acc, created_at, kind, lang,
+                   len(toks)::INTEGER, prow FROM _ew_new_docs""")
+    # tf per post from a histogram of its token list (cheaper than a GROUP BY over all (token, doc) pairs);
+    # sorted by token alone (the zone maps need nothing more, and results do not depend on the physical
+    # order: the query orders by score, ts, doc_id; a second sort key cost ~20% of this statement)
+    con.execute("""INSERT INTO search_tokens
+        SELECT e.key, doc_id, acc, created_at, kind, e.value::INTEGER, dl::INTEGER
+        FROM (SELECT doc_id, acc, created_at, kind, len(toks) AS dl,
+                     unnest(map_entries(list_aggregate(toks, 'histogram'))) AS e FROM _ew_new_docs)
+        ORDER BY e.key""")
+    # no `finally`: a failed statement aborts the caller's transaction, whose ROLLBACK drops the temp table
+    # (a DROP here would fail too and hide the error)
+    con.execute("DROP TABLE _ew_new_docs")
 
 
 READ_ONLY_TEMP_MAX = 100_000   # a read-only store without an index is indexed in memory only up to this size
@@ -205,12 +227,15 @@ def refresh_index(store, force: bool = False, build: bool = True, _state: dict |
     if rebuild:
         # read-only without a stored index: build one in TEMP tables of this connection
         _create(con, "TEMP " if read_only else "")
-        _, avgdl = _index_rows(con, "p.text IS NOT NULL", None)
+        _index_rows(con, "p.text IS NOT NULL")
+        # BM25's mean document length over all posts (len::BIGINT: the same average as of the token lists)
+        avgdl = float(con.execute("SELECT coalesce(avg(len::BIGINT), 0) FROM search_docs").fetchall()[0][0]) or 1.0
     else:
-        # new posts, and posts whose text arrived later (a re-import filled a NULL): not indexed yet
+        # new posts, and posts whose text arrived later (a re-import filled a NULL): not indexed yet; avgdl
+        # stays the last full build's (a query weighs old and new postings alike)
         avgdl = float(meta.get("avgdl") or 1.0)
         _index_rows(con, "p.text IS NOT NULL AND NOT EXISTS (SELECT 1 FROM search_docs d "
-                         "WHERE d.platform = p.platform AND d.post_id = p.post_id)", avgdl)
+                         "WHERE d.platform = p.platform AND d.post_id = p.post_id)")
     n = con.execute("SELECT count(*) FROM search_docs").fetchall()[0][0]
     meta = {**state, "docs": str(n), "avgdl": repr(avgdl),
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
@@ -303,6 +328,7 @@ def search_posts(store, query: str, f: Filters = Filters(), page: int = 1, per_p
     if min(df.values()) == 0:
         return empty
     n_docs = float(meta.get("docs") or 0)
+    avgdl = float(meta.get("avgdl") or 1.0)
     order = sorted(tokens, key=lambda t: (df[t], t))           # rarest first: the smallest join input
     idf = {t: math.log(1 + (n_docs - df[t] + 0.5) / (df[t] + 0.5)) for t in tokens}
     conds, params = ["t0.token = ?"], [order[0]]
@@ -319,10 +345,10 @@ def search_posts(store, query: str, f: Filters = Filters(), page: int = 1, per_p
     if f.end is not None:
         conds.append("t0.ts < ?")
         params.append(as_datetime(f.end))
-    joins, score = [], [f"t0.w * {idf[order[0]]!r}"]
+    joins, score = [], [f"{_weight_sql('t0.tf', 't0.dl', avgdl)} * {idf[order[0]]!r}"]
     for i, t in enumerate(order[1:], 1):
-        joins.append(f"JOIN (SELECT doc_id, w FROM search_tokens WHERE token = ?) t{i} ON t{i}.doc_id = t0.doc_id")
-        score.append(f"t{i}.w * {idf[t]!r}")
+        joins.append(f"JOIN (SELECT doc_id, tf, dl FROM search_tokens WHERE token = ?) t{i} ON t{i}.doc_id = t0.doc_id")
+        score.append(f"{_weight_sql(f't{i}.tf', f't{i}.dl', avgdl)} * {idf[t]!r}")
     jparams = order[1:]
     doc_conds, dparams = [], []
     if f.kinds:
@@ -343,14 +369,20 @@ def search_posts(store, query: str, f: Filters = Filters(), page: int = 1, per_p
     matches = (f"SELECT t0.doc_id, t0.ts, {' + '.join(score)} AS score FROM search_tokens t0 {' '.join(joins)} "
                f"{djoin} WHERE {' AND '.join(conds + doc_conds)}")
     all_params = [*jparams, *params, *dparams]
+    page_sql = f"ORDER BY score DESC, ts DESC, doc_id DESC LIMIT {per_page} OFFSET {(page - 1) * per_page}"
     if len(tokens) == 1 and len(conds) == 1 and not doc_conds:
         total = df[tokens[0]]
-    else:
-        total = con.execute(f"SELECT count(*) FROM ({matches})", all_params).fetchall()[0][0]
+        hits = con.execute(f"SELECT * FROM ({matches}) {page_sql}", all_params).fetchall()
+    else:   # the matches joined once: counted and ranked from one materialized result
+        rows = con.execute(f"WITH m AS MATERIALIZED ({matches}) SELECT (SELECT count(*) FROM m), * FROM "
+                           f"(SELECT * FROM m {page_sql})", all_params).fetchall()
+        if not rows:   # no row on this page: the count alone
+            total = con.execute(f"SELECT count(*) FROM ({matches})", all_params).fetchall()[0][0]
+        else:
+            total = rows[0][0]
+        hits = [r[1:] for r in rows]
     if not total:
         return empty
-    hits = con.execute(f"{matches} ORDER BY score DESC, t0.ts DESC, t0.doc_id DESC "
-                       f"LIMIT {per_page} OFFSET {(page - 1) * per_page}", all_params).fetchall()
     if not hits:
         return {**empty, "total": total}
     docs = {r[0]: r[1:] for r in con.execute(
