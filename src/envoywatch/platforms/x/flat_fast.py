@@ -186,6 +186,15 @@ def fast_read_flat(source):
     return pipelined(ArrowBatch(_tables(t, ctx), lines) for t, lines in parsed)
 
 
+def _short_lines(chunk: bytes) -> bool:
+    """True when every line of the chunk is surely shorter than MAX_FIELD_CHARS: each aligned window of
+    MAX_FIELD_CHARS // 2 bytes holds a newline (a run of MAX_FIELD_CHARS bytes without one would contain a
+    whole window). A few memchr calls instead of locating every newline (numpy: ~40 ms per 32 MB chunk);
+    when False, the exact check decides."""
+    h = MAX_FIELD_CHARS // 2
+    return all(chunk.find(b"\n", i, i + h) >= 0 for i in range(0, len(chunk), h))
+
+
 def _check_bytes(chunk: bytes) -> int:
     """Line count of a chunk, after the checks that JSON reading by Arrow cannot make."""
     nl = chunk.count(b"\n")
@@ -195,7 +204,7 @@ def _check_bytes(chunk: bytes) -> int:
             chunk.decode("utf-8")
         except UnicodeDecodeError:
             raise UseSlowPath("invalid UTF-8") from None
-    if len(chunk) > MAX_FIELD_CHARS:
+    if len(chunk) > MAX_FIELD_CHARS and not _short_lines(chunk):
         arr = np.frombuffer(chunk, dtype=np.uint8)
         ends = np.flatnonzero(arr == 10)
         if len(ends) and (np.diff(ends).max(initial=0) > MAX_FIELD_CHARS or ends[0] > MAX_FIELD_CHARS
