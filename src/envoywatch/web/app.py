@@ -121,13 +121,11 @@ def warm_up(data: Data) -> None:
 
 
 def _overview(data: Data, f: Filters) -> None:
-    """The tables of the overview page for f (into the result cache)."""
-    data.figures(f)
-    data.activity(f, "month")
-    data.growth(f)
-    data.top_accounts(f, 15)
-    for e in ("hashtag", "domain", "reposted_account"):
-        data.top(f, e, 10)
+    """The tables of the overview page for f (into the result cache), computed as the page does: in the pool's
+    threads, which so open their cursors of the store now rather than on the first visit."""
+    data.prefetch(lambda: data.figures(f), lambda: data.activity(f, "month"), lambda: data.top_accounts(f, 15),
+                  *[(lambda e=e: data.top(f, e, 10)) for e in ("hashtag", "domain", "reposted_account")],
+                  lambda: data.growth(f))
 
 
 def create_app(db_path: str | Path, store=None, warm: bool = False) -> FastAPI:
