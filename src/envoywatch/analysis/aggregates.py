@@ -162,25 +162,31 @@ def _add_accounts(con, src: str) -> None:
 def _insert_sql(src: str, ordered: bool = False) -> list[str]:
     """Two INSERT statements computing the aggregates of the posts in table `src` (`posts` for all of them),
     rows sorted by day and author when `ordered` (a full build: time-window filters then skip whole row groups
-    by DuckDB's zone maps); the posts' authors must be in agg_accounts (`_add_accounts`)."""
-    acc = "JOIN agg_accounts a ON a.platform = p.platform AND a.account_id = p.account_id"
+    by DuckDB's zone maps); the posts' authors must be in agg_accounts (`_add_accounts`).
+
+    The author's number is joined to the aggregated rows, never inside the join of posts and their child rows:
+    there, on rows not yet committed (no statistics), DuckDB joined the child rows to agg_accounts first, on the
+    platform alone (every mention of the demo times every account: the statement never ended)."""
+    def numbered(sql: str) -> str:
+        return (f"SELECT g.*, a.acc AS acc FROM ({sql}) g "
+                "JOIN agg_accounts a ON a.platform = g.platform AND a.account_id = g.account_id")
+
     order = " ORDER BY day, acc" if ordered else ""
-    account = f"""INSERT INTO agg_account_day
-        SELECT p.platform, p.account_id, p.created_at::DATE AS day, p.kind, count(*), min(p.created_at),
-               max(p.created_at), a.acc AS acc
-        FROM {src} p {acc} GROUP BY ALL{order}"""
+    account = "INSERT INTO agg_account_day " + numbered(f"""
+        SELECT platform, account_id, created_at::DATE AS day, kind, count(*), min(created_at), max(created_at)
+        FROM {src} GROUP BY ALL""") + order
     parts = []
     for et, child in _ENTITY_SQL.items():
         # a post has a hashtag or a mention once (the store's keys): distinct posts = rows; a domain can repeat
         posts = "count(DISTINCT p.post_id)" if et == "domain" else "count(*)"
-        parts.append(f"""SELECT '{et}', p.platform, p.account_id, p.created_at::DATE AS day, p.kind, c.entity, count(*),
-                   {posts}, a.acc AS acc
-            FROM ({child}) c JOIN {src} p ON p.platform = c.platform AND p.post_id = c.post_id {acc}
-            GROUP BY ALL""")
+        parts.append(numbered(f"""SELECT '{et}' AS entity_type, p.platform, p.account_id, p.created_at::DATE AS day,
+                   p.kind, c.entity, count(*) AS n, {posts} AS posts
+            FROM ({child}) c JOIN {src} p ON p.platform = c.platform AND p.post_id = c.post_id
+            GROUP BY ALL"""))
     for et, kind in _REF_KINDS.items():
-        parts.append(f"""SELECT '{et}', p.platform, p.account_id, p.created_at::DATE AS day, p.kind, p.ref_account_id,
-                   count(*), count(*), a.acc AS acc
-            FROM {src} p {acc} WHERE p.kind = '{kind}' AND p.ref_account_id IS NOT NULL GROUP BY ALL""")
+        parts.append(numbered(f"""SELECT '{et}' AS entity_type, platform, account_id, created_at::DATE AS day, kind,
+                   ref_account_id AS entity, count(*) AS n, count(*) AS posts
+            FROM {src} WHERE kind = '{kind}' AND ref_account_id IS NOT NULL GROUP BY ALL"""))
     entity = "INSERT INTO agg_entity_day SELECT * FROM (" + " UNION ALL ".join(parts) + f"){order}"
     return [account, entity]
 
