@@ -44,7 +44,7 @@ from datetime import datetime
 
 import ibis
 
-from envoywatch.analysis.filters import ACCOUNT_COLUMNS, Filters, as_datetime, join_registry
+from envoywatch.analysis.filters import ACCOUNT_COLUMNS, Filters, as_datetime, filter_post_rows, join_registry
 from envoywatch.store.db import table_exists
 
 VERSION = "5"
@@ -388,16 +388,7 @@ def latest_metrics_posts(tables, f: Filters) -> ibis.Table:
     """agg_post_metrics rows (each post's latest snapshot with platform, post_id, account_id, created_at, kind,
     lang) that f selects, filtered as filtered_posts filters posts (exact times: any window), with the
     registry columns. Only when `is_current(tables)`."""
-    t = _table(tables, "agg_post_metrics")
-    for col, values in (("platform", f.platforms), ("account_id", f.accounts), ("kind", f.kinds),
-                        ("lang", f.languages)):
-        if values:
-            t = t.filter(t[col].isin(list(values)))
-    if f.start is not None:
-        t = t.filter(t.created_at >= as_datetime(f.start, "start"))
-    if f.end is not None:
-        t = t.filter(t.created_at < as_datetime(f.end, "end"))
-    return join_registry(tables, t, f)
+    return join_registry(tables, filter_post_rows(_table(tables, "agg_post_metrics"), f), f)
 
 
 def refresh_derived(store) -> None:

@@ -170,8 +170,13 @@ def group_accounts(tables, f: Filters) -> ibis.Table:
 def filtered_posts(tables, f: Filters) -> ibis.Table:
     """Posts joined to registered_accounts: every posts column plus handle, display_name, actor_id,
     actor_name, state, category, host_country; filters applied (see Filters)."""
-    p = tables.table("posts")
     # post-level filters first: they cut the join's input (DuckDB pushes them down anyway)
+    return join_registry(tables, filter_post_rows(tables.table("posts"), f), f)
+
+
+def filter_post_rows(p: ibis.Table, f: Filters) -> ibis.Table:
+    """Rows with platform, account_id, kind, lang and created_at (posts, or a table derived from them) cut by
+    f's post-level filters: platform, account, kind, language, [start, end)."""
     for col, values in (("platform", f.platforms), ("account_id", f.accounts), ("kind", f.kinds),
                         ("lang", f.languages)):
         if values:
@@ -180,7 +185,7 @@ def filtered_posts(tables, f: Filters) -> ibis.Table:
         p = p.filter(p.created_at >= as_datetime(f.start, "start"))
     if f.end is not None:
         p = p.filter(p.created_at < as_datetime(f.end, "end"))
-    return join_registry(tables, p, f)
+    return p
 
 
 def join_registry(tables, t: ibis.Table, f: Filters) -> ibis.Table:
