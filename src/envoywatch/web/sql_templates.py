@@ -15,6 +15,7 @@ does not know, and the caller compiles that request directly instead (correct, j
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from datetime import date, datetime
 
@@ -88,38 +89,23 @@ def replacement(sentinel_times: list, times: list) -> dict | None:
 
 def fill(template: str, mapping: dict) -> str | None:
     """The template with each sentinel time literal replaced; None if one is left that `mapping` lacks."""
-    missing = []
-
     def sub(m: re.Match) -> str:
         if m.group(1) is not None:
             sec = float(m.group(6))
             whole = int(sec)
-            us = round((sec - whole) * 1e6)
-            key = ("ts", int(m.group(1)), int(m.group(2)), int(m.group(3)), int(m.group(4)), int(m.group(5)), whole, us)
-            v = mapping.get(key)
-            if v is None:
-                if 1800 <= int(m.group(1)) < 1900:
-                    missing.append(m.group(0))
-                return m.group(0)
-            return _ts_sql(v)
-        key = ("date", int(m.group(7)), int(m.group(8)), int(m.group(9)))
+            key = ("ts", *map(int, m.group(1, 2, 3, 4, 5)), whole, round((sec - whole) * 1e6))
+            render = _ts_sql
+        else:
+            key, render = ("date", *map(int, m.group(7, 8, 9))), _date_sql
         v = mapping.get(key)
-        if v is None:
-            if 1800 <= int(m.group(7)) < 1900:
-                missing.append(m.group(0))
-            return m.group(0)
-        return _date_sql(v)
+        return m.group(0) if v is None else render(v)
 
     out = _LIT.sub(sub, template)
-    if missing or _SENTINEL_ERA.search(out):
-        return None
-    return out
+    return None if _SENTINEL_ERA.search(out) else out
 
 
 def with_sentinels(f, extra: tuple = ()):
     """(f with sentinel start / end, sentinel extra times, the class key); times are slots 0, 1, 2, ..."""
-    import dataclasses
-
     classes = tuple(time_class(v) for v in (f.start, f.end, *extra))
     sent = [sentinel(c, i) for i, c in enumerate(classes)]
     return dataclasses.replace(f, start=sent[0], end=sent[1]), tuple(sent[2:]), classes
