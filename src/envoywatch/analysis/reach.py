@@ -43,14 +43,24 @@ def top_post_keys(tables, f: Filters, n: int = 20, metric: str = "reposts") -> i
     """top_posts without text and url, plus prow (the post's rowid: see aggregates.agg_post_metrics), from the
     derived table; None when it is not current. The dashboard fetches the n texts by rowid (milliseconds)
     where joining them by key would scan the posts' keys."""
-    check_choice(metric, METRICS, "metric")
     if not aggregates.is_current(tables):
         return None
+    return _ranked(tables, f, n, metric, "prow")
+
+
+def _ranked(tables, f: Filters, n: int, metric: str, *extra: str) -> ibis.Table:
+    """The n filtered posts with the highest latest `metric` (then newest, then post_id): their key, author,
+    time, kind, counts and the `extra` columns."""
+    check_choice(metric, METRICS, "metric")
     j = _engagement_posts(tables, f)
-    j = j.filter(j[metric].notnull())
-    return (j.select("platform", "post_id", "account_id", "handle", "created_at", "kind", "likes", "reposts",
-                     "replies", "quotes", "views", "prow")
-            .order_by([ibis.desc(metric), ibis.desc("created_at"), "post_id"]).limit(int(n)))
+    return (j.filter(j[metric].notnull())
+            .select("platform", "post_id", "account_id", "handle", "created_at", "kind", "likes", "reposts",
+                    "replies", "quotes", "views", *extra)
+            .order_by(_order(metric)).limit(int(n)))
+
+
+def _order(metric: str) -> list:
+    return [ibis.desc(metric), ibis.desc("created_at"), "post_id"]
 
 
 def _engagement_posts(tables, f: Filters) -> ibis.Table:
@@ -106,14 +116,12 @@ def engagement(tables, f: Filters = Filters(), by: str | None = "account") -> ib
 @analysis("top_posts")
 def top_posts(tables, f: Filters = Filters(), n: int = 20, metric: str = "reposts") -> ibis.Table:
     """The n posts with the highest latest `metric` (likes, reposts, replies, quotes, views); text is raw."""
-    check_choice(metric, METRICS, "metric")
-    j = _engagement_posts(tables, f)
-    j = j.filter(j[metric].notnull())
-    order = [ibis.desc(metric), ibis.desc("created_at"), "post_id"]
-    if "text" not in j.columns:   # from agg_post_metrics: the n top rows get their text and url from the posts
-        top = j.order_by(order).limit(int(n))
+    if aggregates.is_current(tables):   # ranked in agg_post_metrics: the n top rows get text and url from the posts
+        top = _ranked(tables, f, n, metric)
         p = tables.table("posts").select(t_platform="platform", t_post_id="post_id", text="text", url="url")
         j = top.join(p, (top.platform == p.t_platform) & (top.post_id == p.t_post_id))
+    else:
+        j = _ranked(tables, f, n, metric, "text", "url")
     return (j.select("platform", "post_id", "account_id", "handle", "created_at", "kind", "text", "likes", "reposts",
                      "replies", "quotes", "views", "url")
-            .order_by(order).limit(int(n)))
+            .order_by(_order(metric)).limit(int(n)))
