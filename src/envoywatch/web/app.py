@@ -108,14 +108,11 @@ def warm_up(data: Data) -> None:
                     _overview(data, dataclasses.replace(f, start=start, end=stop))
         top = data.top_accounts(Filters(), 1).rows
         if top:
+            from envoywatch.web.pages import account_tables
+
             fa = Filters(accounts=(top[0]["account_id"],), platforms=(top[0]["platform"],))
             data.account(top[0]["platform"], top[0]["account_id"])
-            data.followers(fa)
-            data.activity(fa, "month")
-            data.figures(fa)
-            data.top_posts(fa, 10)
-            for e in ("reposted_account", "quoted_account", "domain", "hashtag"):
-                data.top(fa, e, 10)
+            data.prefetch(*account_tables(data, fa, "month"))
     except Exception:  # a warm-up failure must never stop the server; the pages compute on demand
         logging.getLogger("envoywatch.web").exception("warm-up failed")
 
@@ -123,9 +120,9 @@ def warm_up(data: Data) -> None:
 def _overview(data: Data, f: Filters) -> None:
     """The tables of the overview page for f (into the result cache), computed as the page does: in the pool's
     threads, which so open their cursors of the store now rather than on the first visit."""
-    data.prefetch(lambda: data.figures(f), lambda: data.activity(f, "month"), lambda: data.top_accounts(f, 15),
-                  *[(lambda e=e: data.top(f, e, 10)) for e in ("hashtag", "domain", "reposted_account")],
-                  lambda: data.growth(f))
+    from envoywatch.web.pages import overview_tables
+
+    data.prefetch(*overview_tables(data, f, "month"), lambda: data.growth(f))
 
 
 def create_app(db_path: str | Path, store=None, warm: bool = False) -> FastAPI:

@@ -22,8 +22,7 @@ from typing import Any
 from envoywatch.analysis import aggregates
 from envoywatch.analysis.accounts_view import registered_accounts
 from envoywatch.analysis.activity import activity_figures, activity_over_time, growth_decomposition, top_accounts
-from envoywatch.analysis.filters import Filters  # noqa: F401 - re-exported for the pages and the API
-from envoywatch.analysis.filters import as_datetime
+from envoywatch.analysis.filters import Filters, as_datetime  # noqa: F401 - Filters re-exported for the pages, API
 from envoywatch.analysis.reach import followers_over_time
 from envoywatch.analysis.reach import top_post_keys
 from envoywatch.analysis.reach import top_posts as top_posts_expr
@@ -121,7 +120,6 @@ class Data:
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="envoywatch-query")
         self._local = threading.local()
         self.direct_compiles = 0     # requests whose SQL no template could express (compiled as they came)
-        self._cursors: list = []
 
     # --- plumbing ----------------------------------------------------------------------------------
     def store_key(self) -> tuple:
@@ -183,8 +181,6 @@ class Data:
             if view:
                 cur.execute(view[0][0])
             self._local.cursor = cur
-            with self._cache_lock:
-                self._cursors.append(cur)
         return cur
 
     def rows(self, expr, sql: str | None = None, schema=None) -> tuple[list[str], list[dict]]:

@@ -31,6 +31,21 @@ env.filters["day"] = lambda v: (v or "")[:10]
 KIND_LABELS = {"post": "originals", "repost": "reposts", "quote": "quotes", "reply": "replies"}
 AMPLIFIES = (("reposted_account", "Reposted accounts"), ("quoted_account", "Quoted accounts"),
              ("domain", "Linked domains"), ("hashtag", "Hashtags"))
+TOPS = (("hashtag", "Top hashtags"), ("domain", "Top linked domains"),
+        ("reposted_account", "Most amplified (reposted) accounts"))
+
+
+def overview_tables(d, f: Filters, freq: str) -> list:
+    """The overview's tables (but growth, which needs the figures' last post), as calls for Data.prefetch;
+    the start-up warm-up computes the same ones."""
+    return [lambda: d.figures(f), lambda: d.activity(f, freq), lambda: d.top_accounts(f, 15),
+            *[(lambda e=e: d.top(f, e, 10)) for e, _ in TOPS]]
+
+
+def account_tables(d, fa: Filters, freq: str) -> list:
+    """An account page's tables (fa: the filters with that account), as calls for Data.prefetch."""
+    return [lambda: d.followers(fa), lambda: d.activity(fa, freq), lambda: d.figures(fa), lambda: d.top_posts(fa, 10),
+            *[(lambda e=e: d.top(fa, e, 10)) for e, _ in AMPLIFIES]]
 
 
 def render(request: Request, template: str, keep: list[tuple[str, str]] | None = None, **ctx) -> str:
@@ -64,10 +79,7 @@ def _activity_chart(res, title: str):
 def overview(request: Request, f: Filters = Depends(get_filters),
              freq: str = Query("month", pattern="^(day|week|month)$")):
     d = request.app.state.data
-    tops = (("hashtag", "Top hashtags"), ("domain", "Top linked domains"),
-            ("reposted_account", "Most amplified (reposted) accounts"))
-    d.prefetch(lambda: d.figures(f), lambda: d.activity(f, freq), lambda: d.top_accounts(f, 15),
-               *[(lambda e=e: d.top(f, e, 10)) for e, _ in tops])
+    d.prefetch(*overview_tables(d, f, freq))
     fig = d.figures(f).rows[0]
     act = d.activity(f, freq)
     kinds = d.kinds(f).rows
@@ -76,7 +88,7 @@ def overview(request: Request, f: Filters = Depends(get_filters),
     return page(request, "overview.html", fig=fig, freq=freq, activity=act,
                 chart=_activity_chart(act, f"Posts per {freq}"), kinds=kinds, kinds_chart=kchart,
                 growth=d.growth(f), accounts=d.top_accounts(f, 15),
-                tops=[(e, t, d.top(f, e, 10)) for e, t in tops])
+                tops=[(e, t, d.top(f, e, 10)) for e, t in TOPS])
 
 
 @router.get("/accounts", response_class=HTMLResponse)
@@ -98,8 +110,7 @@ def account(request: Request, acc_platform: str, acc_id: str, f: Filters = Depen
     if detail is None:
         raise HTTPException(404, f"no account {account_id!r} on {platform!r} in the store")
     fa = dataclasses.replace(f, accounts=(account_id,), platforms=(platform,))
-    d.prefetch(lambda: d.followers(fa), lambda: d.activity(fa, freq), lambda: d.figures(fa),
-               lambda: d.top_posts(fa, 10), *[(lambda e=e: d.top(fa, e, 10)) for e, _ in AMPLIFIES])
+    d.prefetch(*account_tables(d, fa, freq))
     fol = d.followers(fa)
     fchart = charts.line_chart([r["captured_at"][:10] for r in fol.rows],
                                [("followers", [r["followers"] for r in fol.rows])], "Followers over time")
