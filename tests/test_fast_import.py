@@ -281,7 +281,8 @@ def test_flat_real_twarc_files_share_taking_the_fast_path(tmp_path):
 
 
 @pytest.mark.parametrize("damage", ["not_json", "bad_utf8", "blank_line", "no_created_at", "name_null",
-                                    "string_count", "empty_metrics", "deep_inline"])
+                                    "string_count", "empty_metrics", "deep_inline", "trailing_comma",
+                                    "nan_unread_field", "bad_utf8_unread_field", "number_id", "float_count"])
 def test_flat_bad_line_falls_back(tmp_path, damage):
     f = tmp_path / "bad.jsonl"
     write_rich_flat(f, 300, 5)
@@ -306,6 +307,18 @@ def test_flat_bad_line_falls_back(tmp_path, damage):
     elif damage == "empty_metrics":
         obj["public_metrics"] = {}
         lines[i] = orjson.dumps(obj)
+    elif damage == "trailing_comma":  # DuckDB's reader accepts it, orjson (the record-by-record reader) does not
+        lines[i] = lines[i][:-1] + b", }"
+    elif damage == "nan_unread_field":
+        lines[i] = lines[i][:-1] + b', "extra": NaN}'
+    elif damage == "bad_utf8_unread_field":
+        lines[i] = lines[i][:-1] + b', "extra": "\xc3("}'
+    elif damage == "number_id":  # DuckDB would read 12 as '12' for a text field
+        obj["id"] = 12
+        lines[i] = orjson.dumps(obj)
+    elif damage == "float_count":  # ... and round 2.5 for a count
+        obj["public_metrics"]["like_count"] = 2.5
+        lines[i] = orjson.dumps(obj)
     elif damage == "deep_inline":
         obj["referenced_tweets"] = [{"type": "quoted", "id": "9", "author_id": "1", "created_at": "2022-01-01T00:00:00.000Z",
                                      "referenced_tweets": [{"type": "quoted", "id": "8", "author_id": "1",
@@ -315,7 +328,8 @@ def test_flat_bad_line_falls_back(tmp_path, damage):
         lines[i] = orjson.dumps(obj)
     f.write_bytes(b"\n".join(lines))
     assert _fallback_or_same(tmp_path, f, "x-v2-flat")
-    if damage != "string_count":  # that one stops the record-by-record reader too (a StoreError, not a reject)
+    if damage not in ("string_count", "number_id", "float_count"):
+        # those stop the record-by-record reader too (a StoreError, not a reject)
         _assert_same(tmp_path / "sb", f, "x-v2-flat", expect_fast=None, skip_bad=True)
 
 

@@ -33,8 +33,11 @@ def _echo_result(res) -> None:
 @click.option("--map", "mapping", metavar="NAME|FILE", help="column mapping for --format generic: a shipped map (dipromats, coortweet, cnt, influencer_mentions) or a YAML file")
 @click.option("--list-formats", is_flag=True, help="list the formats and exit")
 @click.option("--progress/--no-progress", default=None, help="progress bar (default: on a terminal)")
+@click.option("--memory-limit", metavar="SIZE", help="DuckDB's memory during the import, e.g. 512MB or 4GB "
+              "(env ENVOYWATCH_IMPORT_MEMORY; default 512MB: memory stays flat however large the files; "
+              "more can be faster for very large stores)")
 @click.pass_context
-def import_cmd(ctx, paths, fmt, skip_bad, force, captured_at, mapping, list_formats, progress):
+def import_cmd(ctx, paths, fmt, skip_bad, force, captured_at, mapping, list_formats, progress, memory_limit):
     """Import archive files or directories (.gz too) into the store; `import parquet DIR` reads an export.
 
     Each file lands whole or not at all; re-importing a file changes nothing; an interrupted run resumes
@@ -66,7 +69,8 @@ def import_cmd(ctx, paths, fmt, skip_bad, force, captured_at, mapping, list_form
         progress = sys.stderr.isatty()
     with open_store(ctx) as store:
         results = import_paths(store, paths, fmt=fmt, skip_bad=skip_bad, force=force, captured_at=cap,
-                               progress=progress, options=options, on_file=_echo_result)
+                               progress=progress, options=options, on_file=_echo_result,
+                               memory_limit=memory_limit)
     total = sum(r.new_posts for r in results)
     rejects = sum(r.rejects for r in results)
     click.echo(f"done: {len(results)} file(s), {total:,} new posts, {rejects:,} rejected")

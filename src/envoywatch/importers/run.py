@@ -21,6 +21,7 @@ from envoywatch.importers.base import (FORMATS, ArrowBatch, Bundle, FormatSpec, 
 from envoywatch.store.db import Store
 
 FLUSH_ROWS = 50_000
+IMPORT_MEMORY = "512MB"   # DuckDB's memory_limit during an import (Store.memory_limit): flat in the file size
 
 _BATCH_COLUMN = {
     "posts": "batch_id",
@@ -103,17 +104,24 @@ def sha256_file(path: Path) -> str:
 def import_paths(store: Store, paths: Iterable[str | Path], fmt: str | None = None, skip_bad: bool = False,
                  force: bool = False, captured_at: datetime | None = None, progress: bool = False,
                  simulated: bool = False, options: dict | None = None,
-                 on_file: Callable[[FileResult], None] | None = None) -> list[FileResult]:
+                 on_file: Callable[[FileResult], None] | None = None,
+                 memory_limit: str | None = None) -> list[FileResult]:
+    """Import files and directories, one batch per file. memory_limit: DuckDB's memory during the import
+    (flag > ENVOYWATCH_IMPORT_MEMORY > [import] memory_limit in envoywatch.toml > IMPORT_MEMORY)."""
+    from envoywatch.config import setting
+
     files = expand_paths(paths)
     results: list[FileResult] = []
+    limit = setting("import", "memory_limit", memory_limit, "ENVOYWATCH_IMPORT_MEMORY", IMPORT_MEMORY)
     bar = _Progress(files, enabled=progress)
     try:
-        for path in files:
-            res = import_file(store, path, fmt=fmt, skip_bad=skip_bad, force=force, captured_at=captured_at,
-                              simulated=simulated, options=options, bar=bar)
-            results.append(res)
-            if on_file:
-                on_file(res)
+        with store.memory_limit(limit):
+            for path in files:
+                res = import_file(store, path, fmt=fmt, skip_bad=skip_bad, force=force, captured_at=captured_at,
+                                  simulated=simulated, options=options, bar=bar)
+                results.append(res)
+                if on_file:
+                    on_file(res)
     finally:
         bar.close()
     return results
@@ -188,7 +196,7 @@ def _land(store: Store, path: Path, spec: FormatSpec, detected: bool, digest: st
                     _flush(store, buffer)
                     buffered = 0
                     res.records += item.records
-                    store.write_many(_stamp_arrow(item.tables, batch_id))
+                    store.write_many(_stamp_arrow(item.tables, batch_id), unique=True)
                     if bar:
                         bar.update(source)
                     continue
