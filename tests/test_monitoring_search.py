@@ -185,3 +185,23 @@ def test_query_time_weight_equals_the_stored_weight_of_version_4():
         differ = con.execute(f"SELECT count(*) FILTER (WHERE {new[:-6]} IS DISTINCT FROM {old[:-6]}), "
                              f"count(*) FILTER (WHERE {new} IS DISTINCT FROM {old}), count(*) FROM g").fetchall()[0]
         assert differ[:2] == (0, 0) and differ[2] > 100_000, (avgdl, differ)
+
+
+def test_ascii_tokens_equal_the_unicode_tokenizer():
+    """The ASCII path of the tokenizer gives the tokens of the general one: every ASCII character between and
+    around words, runs of them, URLs and case."""
+    import duckdb
+
+    from envoywatch.analysis.search import _ascii_tokens_sql, _tokens_sql, _unicode_tokens_sql
+
+    texts = [f"ab{chr(c)}cd {chr(c)}x{chr(c)}" for c in range(1, 128)]
+    texts += ["", "   ", "MiXeD Case 42 x1y2", "see https://t.co/AbC?x=1&y=2, then HTTP://X.COM/y z",
+              "tabs\tand\nnew\rlines", "~!@#$%^&*()_+`-={}|[]\\:\";'<>?,./", "a" * 300]
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t AS SELECT unnest(?::VARCHAR[]) AS v", [texts])
+    rows = con.execute(f"SELECT v, {_ascii_tokens_sql('v')}, {_unicode_tokens_sql('v')}, {_tokens_sql('v')} FROM t").fetchall()
+    assert len(rows) == len(texts)
+    for v, fast, full, chosen in rows:
+        assert fast == full == chosen, repr(v)
+    # a non-ASCII text takes the general path (CJK bigrams)
+    assert con.execute(f"SELECT {_tokens_sql('$1::VARCHAR')}", ["新闻 News"]).fetchall()[0][0] == ["新闻", "news"]
