@@ -73,7 +73,9 @@ def import_cmd(ctx, paths, fmt, skip_bad, force, captured_at, mapping, list_form
                                memory_limit=memory_limit)
     total = sum(r.new_posts for r in results)
     rejects = sum(r.rejects for r in results)
-    click.echo(f"done: {len(results)} file(s), {total:,} new posts, {rejects:,} rejected")
+    derived = sum(r.derived_seconds for r in results)
+    refreshed = f"; search index and aggregates refreshed in {derived:.1f}s" if derived else ""
+    click.echo(f"done: {len(results)} file(s), {total:,} new posts, {rejects:,} rejected{refreshed}")
 
 
 commands = [import_cmd]

@@ -45,7 +45,8 @@ class FileResult:
     rejects: int = 0
     note: str | None = None
     seconds: float = 0.0
-    derived_seconds: float = 0.0   # of `seconds`: refreshing the aggregates and the search index
+    derived_seconds: float = 0.0   # refreshing the aggregates and the search index after this file (import_paths:
+                                   # once, after the last file that landed; not part of `seconds`)
 
 
 def utcnow() -> datetime:
@@ -118,10 +119,16 @@ def import_paths(store: Store, paths: Iterable[str | Path], fmt: str | None = No
         with store.memory_limit(limit):
             for path in files:
                 res = import_file(store, path, fmt=fmt, skip_bad=skip_bad, force=force, captured_at=captured_at,
-                                  simulated=simulated, options=options, bar=bar)
+                                  simulated=simulated, options=options, bar=bar, refresh=False)
                 results.append(res)
                 if on_file:
                     on_file(res)
+            # the aggregates and the search index, once for all the files (per file, a directory of many
+            # twarc pages refreshed them once per page). After an error or an interruption they stay stale
+            # (readers know it and read the posts) until the next import or `envoywatch refresh`.
+            landed = [r for r in results if r.status in ("done", "done_with_rejects")]
+            if landed:
+                landed[-1].derived_seconds = refresh_after_import(store)
     finally:
         bar.close()
     return results
@@ -129,7 +136,8 @@ def import_paths(store: Store, paths: Iterable[str | Path], fmt: str | None = No
 
 def import_file(store: Store, path: Path, fmt: str | None = None, skip_bad: bool = False, force: bool = False,
                 captured_at: datetime | None = None, simulated: bool = False, options: dict | None = None,
-                bar: "_Progress | None" = None) -> FileResult:
+                bar: "_Progress | None" = None, refresh: bool = True) -> FileResult:
+    """One file as one batch; then (refresh) the aggregates and the search index."""
     t0 = time.perf_counter()
     path = Path(path).resolve()
     spec = get_format(fmt) if fmt else detect_format(path)
@@ -162,21 +170,19 @@ def import_file(store: Store, path: Path, fmt: str | None = None, skip_bad: bool
     res.seconds = time.perf_counter() - t0
     if bar:
         bar.finish(source)
+    if refresh and res.status in ("done", "done_with_rejects"):
+        res.derived_seconds = refresh_after_import(store)
     return res
 
 
 def _land(store: Store, path: Path, spec: FormatSpec, detected: bool, digest: str, simulated: bool,
           skip_bad: bool, reader, source: Source, res: FileResult, bar) -> None:
-    """One file as one transaction: a batch row, the records, the rejects, the counts."""
+    """One file as one transaction: a batch row, the records, the rejects, the counts.
+
+    (Staging a fast reader's batches in TEMP tables and merging them once at the end, instead of writing
+    each into the store's tables, was tried: no faster at 1M or 3M posts; see docs/developing.md.)"""
     with store.transaction():
-        batch_id = store.next_id("import_batches", "batch_id")
-        res.batch_id = batch_id
-        posts_before, accounts_before = store.count("posts"), store.count("accounts")
-        store.write("import_batches", [{
-            "batch_id": batch_id, "source_path": str(path), "format": spec.name, "detected": detected,
-            "sha256": digest, "size_bytes": path.stat().st_size, "started_at": utcnow(), "status": "running",
-            "simulated": simulated, "tool_version": __version__,
-        }])
+        batch_id, before = _begin_batch(store, path, spec, detected, digest, simulated, res)
         buffer: dict[str, list[dict]] = {}
         buffered = 0
         reject_rows: list[dict] = []
@@ -219,23 +225,45 @@ def _land(store: Store, path: Path, spec: FormatSpec, detected: bool, digest: st
         if reject_rows:
             store.write("rejects", reject_rows)
             res.status = "done_with_rejects" if res.status == "done" else res.status
-        if source.notes:
-            res.note = "; ".join(([res.note] if res.note else []) + source.notes)
-        res.new_posts = store.count("posts") - posts_before
-        res.new_accounts = store.count("accounts") - accounts_before
-        store.con.execute(
-            "UPDATE import_batches SET finished_at = ?, status = ?, records_read = ?, posts = ?, accounts = ?, "
-            "rejects = ?, note = ? WHERE batch_id = ?",
-            [utcnow(), res.status, res.records, res.new_posts, res.new_accounts, res.rejects, res.note, batch_id])
-    # aggregates + search index of the new posts: a transaction of their own, after the batch's (inside it,
-    # DuckDB held the batch's uncommitted rows and the index build together: 1M posts peaked at 1.9 GB
-    # instead of 0.9 GB). If it fails or is killed, both are recognised as stale: readers fall back to the
-    # posts and the next refresh (any import, `envoywatch refresh`) brings them up to date. (Index and
-    # aggregates in two transactions at once, on two cursors: 4 % faster at 1M, +80 MB: not worth it.)
+        _finish_batch(store, res, source, batch_id, before)
+
+
+def _begin_batch(store: Store, path: Path, spec: FormatSpec, detected: bool, digest: str, simulated: bool,
+                 res: FileResult) -> tuple[int, tuple[int, int]]:
+    """The batch's row in import_batches (status running); returns its id and the posts and accounts before."""
+    batch_id = store.next_id("import_batches", "batch_id")
+    res.batch_id = batch_id
+    before = store.count("posts"), store.count("accounts")
+    store.write("import_batches", [{
+        "batch_id": batch_id, "source_path": str(path), "format": spec.name, "detected": detected,
+        "sha256": digest, "size_bytes": path.stat().st_size, "started_at": utcnow(), "status": "running",
+        "simulated": simulated, "tool_version": __version__,
+    }])
+    return batch_id, before
+
+
+def _finish_batch(store: Store, res: FileResult, source: Source, batch_id: int, before: tuple[int, int]) -> None:
+    if source.notes:
+        res.note = "; ".join(([res.note] if res.note else []) + source.notes)
+    res.new_posts = store.count("posts") - before[0]
+    res.new_accounts = store.count("accounts") - before[1]
+    store.con.execute(
+        "UPDATE import_batches SET finished_at = ?, status = ?, records_read = ?, posts = ?, accounts = ?, "
+        "rejects = ?, note = ? WHERE batch_id = ?",
+        [utcnow(), res.status, res.records, res.new_posts, res.new_accounts, res.rejects, res.note, batch_id])
+
+
+def refresh_after_import(store: Store) -> float:
+    """Aggregates + search index of the new posts, in a transaction of its own after the batches' (inside a
+    batch's, DuckDB held the batch's uncommitted rows and the index build together: 1M posts peaked at 1.9 GB
+    instead of 0.9 GB). If it fails or is killed, both are recognised as stale: readers fall back to the
+    posts and the next refresh (any import, `envoywatch refresh`) brings them up to date. (Index and
+    aggregates in two transactions at once, on two cursors: 4 % faster at 1M, +80 MB: not worth it.)
+    Returns the seconds it took."""
     t0 = time.perf_counter()
     with store.transaction():
         refresh_derived(store)
-    res.derived_seconds = time.perf_counter() - t0
+    return time.perf_counter() - t0
 
 
 def refresh_derived(store: Store) -> None:
