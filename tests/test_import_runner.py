@@ -88,3 +88,75 @@ def test_fast_then_slow_give_the_same_store(tmp_path, fmt):
         import_paths(b, [f], fmt=fmt)
         sa, sb = table_snapshot(a), table_snapshot(b)
     assert sa["posts"] == sb["posts"]
+
+
+# --- memory limit and the refresh after an import ---------------------------------------------------------
+
+def _write_flat(path, n, seed):
+    from envoywatch.util.synth import write_flat_v2
+
+    write_flat_v2(path, n, seed=seed)
+    return path
+
+
+def test_import_runs_under_a_memory_limit_and_restores_it(tmp_path, monkeypatch):
+    from envoywatch.store import Store
+    from envoywatch.store.db import Store as StoreClass
+
+    seen = []
+    orig = StoreClass.write_many
+
+    def spy(self, *a, **k):
+        seen.append(self.scalar("SELECT current_setting('memory_limit')"))
+        return orig(self, *a, **k)
+
+    monkeypatch.setattr(StoreClass, "write_many", spy)
+    f = _write_flat(tmp_path / "a.jsonl", 500, 1)
+    with Store(tmp_path / "s.duckdb") as s:
+        before = s.scalar("SELECT current_setting('memory_limit')")
+        import_paths(s, [f], memory_limit="300MB")
+        assert seen and all(v.replace(" ", "") in ("286.1MiB", "300.0MB", "300MB") for v in seen), seen
+        assert s.scalar("SELECT current_setting('memory_limit')") == before
+        seen.clear()
+        monkeypatch.setenv("ENVOYWATCH_IMPORT_MEMORY", "400MB")
+        import_paths(s, [_write_flat(tmp_path / "b.jsonl", 300, 2)])
+        assert seen and all("381" in v or "400" in v for v in seen), seen
+
+
+def test_invalid_memory_limit_is_a_clear_error(tmp_path):
+    from tests.conftest import run_cli
+
+    f = _write_flat(tmp_path / "a.jsonl", 50, 1)
+    out = run_cli("import", str(f), "--memory-limit", "lots", db=tmp_path / "s.duckdb")
+    assert out.returncode != 0
+    assert "Traceback" not in out.stderr
+    assert "invalid memory limit 'lots'" in out.stderr and "512MB" in out.stderr
+    ok = run_cli("import", str(f), "--memory-limit", "256MB", db=tmp_path / "s.duckdb")
+    assert ok.returncode == 0, ok.stderr
+    assert "search index and aggregates refreshed in" in ok.stdout
+
+
+def test_derived_tables_refreshed_once_for_all_files(tmp_path, monkeypatch):
+    from envoywatch.analysis import aggregates
+    from envoywatch.analysis.search import ensure_index
+    from envoywatch.importers import run
+    from envoywatch.store import Store
+
+    calls = []
+    orig = run.refresh_after_import
+    monkeypatch.setattr(run, "refresh_after_import", lambda store: calls.append(1) or orig(store))
+    d = tmp_path / "in"
+    d.mkdir()
+    for k in range(3):
+        _write_flat(d / f"{k}.jsonl", 200, k + 1)
+    with Store(tmp_path / "s.duckdb") as s:
+        res = import_paths(s, [d])
+        assert [r.status for r in res] == ["done"] * 3
+        assert len(calls) == 1 and res[-1].derived_seconds > 0 and res[0].derived_seconds == 0
+        assert aggregates.is_current(s)                      # the aggregates cover all three files
+        meta = ensure_index(s)
+        assert meta.get("stale") is None and int(meta["posts"]) == s.count("posts")
+        assert s.scalar("SELECT count(*) FROM search_docs") == s.scalar("SELECT count(*) FROM posts WHERE text IS NOT NULL")
+        # nothing new: no refresh
+        import_paths(s, [d])
+        assert len(calls) == 1

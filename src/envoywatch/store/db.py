@@ -155,8 +155,10 @@ class Store:
         try:
             yield
         finally:
-            if self.con is not None:
-                self.con.execute(f"SET memory_limit = '{old}'")
+            if self.con is not None:   # back to the default, or to the value set before (as DuckDB prints it)
+                self.con.execute("RESET memory_limit")
+                if self.scalar("SELECT current_setting('memory_limit')") != old:
+                    self.con.execute(f"SET memory_limit = '{old}'")
 
     # --- writing ---------------------------------------------------------------------------------
     def write(self, table_name: str, rows: Iterable[dict[str, Any]] | pa.Table, unique: bool = False) -> int:
