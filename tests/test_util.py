@@ -77,3 +77,36 @@ def test_parse_int():
     assert parse_int("1,234") == 1234 and parse_int("") is None and parse_int(7) == 7
     with pytest.raises(RecordError, match="follower_count"):
         parse_int("many", "follower_count")
+
+
+def test_url_parts_host_is_the_host_of_the_normalized_url():
+    """url_parts takes the host the normalizer put in the URL instead of parsing the result again: it must be
+    urlsplit(normalized).hostname for every link -- real links from the shared data and awkward ones."""
+    import re
+    from urllib.parse import urlsplit
+
+    from envoywatch.util.urls import url_parts
+    from tests.conftest import real_path
+
+    links = set()
+    for f in sorted(real_path("fixtures", "twitter_api_v2_twarc").iterdir())[:6]:
+        links.update(re.findall(r'https?://[^\s"\\<>]+', f.read_text(encoding="utf-8", errors="ignore")))
+    assert len(links) > 100
+    links.update([
+        "HTTPS://WWW.Example.COM:443/a/amp/?utm_source=x&b=2#f", "http://[::1]:8080/x", "http://user:pw@Host.com/p",
+        "https://l.facebook.com/l.php?u=https%3A%2F%2Fnews.cgtn.com%2Fx", "//cdn.x.org/a", "www.bbc.co.uk/news/",
+        "https://пример.рф/путь", "https://EXAMPLE.com./", "http://127.0.0.1:8000/x", "https://[bad/", "https://a_b.com/",
+        "https://host:99999/", "https://lm.facebook.com/l.php?u=https://b.com&h=1", "https://href.li/?https://a.b/c",
+        "https://m.facebook.com/l.php?u=https://a.com", "https://out.reddit.com/t3?url=http%3A%2F%2Fx.com%2F", "mailto:a@b.c",
+    ])
+    for link in sorted(links):
+        norm, host, domain = url_parts(link)
+        if norm and norm.startswith("https://"):
+            try:
+                expected = urlsplit(norm).hostname
+            except ValueError:   # a malformed link keeps no host (and no longer raises)
+                expected = None
+        else:
+            expected = None
+        assert host == expected, link
+        assert (domain is None) == (host is None), link
