@@ -5,6 +5,8 @@ each into a fresh store in a child process, print posts/s and the child's peak R
     python benchmarks/import_bench.py --n 100000      # one size
     python benchmarks/import_bench.py --keep DIR      # keep generated files and stores in DIR
     python benchmarks/import_bench.py --repeat 3      # each import 3 times: the fastest run and the median
+    python benchmarks/import_bench.py --distinct-links  # every post links a page of its own (real exports:
+                                                        # mostly distinct links; by default ~1,000 recur)
 
 A script that prints figures (never a timed test). The files are synthetic (envoywatch.util.synth).
 """
@@ -65,9 +67,17 @@ def main() -> None:
     ap.add_argument("--keep", type=Path, help="directory to keep files and stores in")
     ap.add_argument("--repeat", type=int, default=1, help="import each file this many times (a shared machine's "
                     "timings vary by 20-30%%: the fastest run is printed, the median after it)")
+    ap.add_argument("--distinct-links", action="store_true", help="a link of its own in every post (normalizing "
+                    "links is then a large part of the work) instead of ~1,000 links that recur")
     args = ap.parse_args()
     sizes = args.n or [100_000, 1_000_000]
+    from functools import partial
+
     from envoywatch.util.synth import write_flat_v2, write_takedown_csv
+
+    if args.distinct_links:
+        write_flat_v2, write_takedown_csv = partial(write_flat_v2, link_every=0), partial(write_takedown_csv, link_every=0)
+    tag = "_distinct_links" if args.distinct_links else ""
 
     work = args.keep or Path(tempfile.mkdtemp(prefix="ew-bench-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -76,10 +86,10 @@ def main() -> None:
           f"{'peak RSS MB':>12} {'of which index+aggregates s':>27}")
     for n in sizes:
         for kind, writer, suffix in (("flat v2 JSONL", write_flat_v2, "jsonl"), ("takedown CSV", write_takedown_csv, "csv")):
-            f = work / f"bench_{n}.{suffix}"
+            f = work / f"bench_{n}{tag}.{suffix}"
             if not f.exists():
                 writer(f, n)
-            db = work / f"bench_{n}_{suffix}.duckdb"
+            db = work / f"bench_{n}{tag}_{suffix}.duckdb"
             runs = []
             for _ in range(max(1, args.repeat)):
                 for p in (db, Path(str(db) + ".wal")):
@@ -100,7 +110,7 @@ def main() -> None:
                 db.unlink(missing_ok=True)
         if not args.keep:
             for suffix in ("jsonl", "csv"):
-                (work / f"bench_{n}.{suffix}").unlink(missing_ok=True)
+                (work / f"bench_{n}{tag}.{suffix}").unlink(missing_ok=True)
 
 
 if __name__ == "__main__":

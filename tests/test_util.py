@@ -110,3 +110,37 @@ def test_url_parts_host_is_the_host_of_the_normalized_url():
             expected = None
         assert host == expected, link
         assert (domain is None) == (host is None), link
+
+
+def test_short_path_of_link_normalization_equals_the_full_one():
+    """_normalize_simple (string operations, for plain http(s) links) gives what the urlsplit-based
+    normalizer gives, on the shared data's links and on variants of them (www., m., /amp, .amp.html,
+    trailing slashes, tracking and other queries, upper case, ports, trailing dots)."""
+    import re
+
+    from envoywatch.util.urls import _normalize_full, _normalize_simple
+    from tests.conftest import real_path
+
+    links = set()
+    for f in sorted(real_path("fixtures", "twitter_api_v2_twarc").iterdir()):
+        links.update(re.findall(r'https?://[^\s"\\<>]+', f.read_text(encoding="utf-8", errors="ignore")))
+    queries = ["", "?utm_source=twitter", "?utm_source=x&utm_medium=social", "?UTM_Source=x", "?fbclid=a&id=2",
+               "?utm_source", "?&&utm_source=x&", "?utm%5Fsource=x", "?utm+source=x", "?=x", "?", "?amp",
+               "?s=20", "?igshid=1;a=b", "?utm_source=x#f", "#top"]
+    variants = set()
+    for link in sorted(links)[:400]:
+        bare = link.split("?")[0].split("#")[0]
+        host = bare.split("/")[2] if bare.count("/") >= 2 else ""
+        for v in (bare, bare.rstrip("/") + "/", bare + "/amp", bare + "/amp/", bare + ".amp.html", bare.upper(),
+                  bare.replace("https://", "http://www.", 1), bare.replace("://", "://m.", 1),
+                  bare.replace(host, host + ".", 1) if host else bare, bare.replace(host, host + ":80", 1) if host else bare):
+            variants.update(v + q for q in queries)
+    variants.update(["https://www./x", "https://www.www.a.com/", "https://m.com/x", "https://amp.a.b.c/amp", "http://a.com",
+                     "https://a.com//b/", "https://./x", "https://www.google.com/url?q=https://rt.com/a", "https://href.li/?x"])
+    taken = 0
+    for v in sorted(variants):
+        short = _normalize_simple(v)
+        if short is not None:
+            taken += 1
+            assert short == _normalize_full(v), v
+    assert taken > 1000 and taken < len(variants)   # both paths exercised

@@ -26,7 +26,10 @@ _TAGS = ["COVID19", "China", "HongKong", "Xinjiang", "BeltAndRoad", "WHO", "mult
 _DOMAINS = ["globaltimes.cn", "cgtn.com", "xinhuanet.com", "rt.com", "example.org", "news.cn"]
 
 
-def flat_v2_tweet(i: int, rng: random.Random, n_accounts: int = 2000) -> dict:
+def flat_v2_tweet(i: int, rng: random.Random, n_accounts: int = 2000, link_every: int = 997) -> dict:
+    """Tweet i; its link is one of `link_every` (the same link recurs every link_every tweets; 0: a link of
+    its own, as in real exports where most links are distinct)."""
+    k = i % link_every if link_every else i
     uid = str(1_000_000 + rng.randrange(n_accounts))
     tid = str(1_200_000_000_000_000_000 + i)
     created = (_T0 + timedelta(seconds=i * 7)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
@@ -34,13 +37,13 @@ def flat_v2_tweet(i: int, rng: random.Random, n_accounts: int = 2000) -> dict:
     dom = rng.choice(_DOMAINS)
     tweet = {
         "id": tid, "author_id": uid, "conversation_id": tid, "created_at": created, "lang": "en",
-        "source": "Twitter Web App", "text": f"synthetic post {i} about #{tag} https://t.co/s{i % 997}",
+        "source": "Twitter Web App", "text": f"synthetic post {i} about #{tag} https://t.co/s{k}",
         "public_metrics": {"retweet_count": i % 13, "reply_count": i % 5, "like_count": i % 29, "quote_count": i % 3},
         "entities": {
             "hashtags": [{"start": 20, "end": 21 + len(tag), "tag": tag}],
-            "urls": [{"start": 40, "end": 63, "url": f"https://t.co/s{i % 997}",
-                      "expanded_url": f"https://www.{dom}/a/{i % 997}?utm_source=twitter",
-                      "display_url": f"{dom}/a/{i % 997}"}],
+            "urls": [{"start": 40, "end": 63, "url": f"https://t.co/s{k}",
+                      "expanded_url": f"https://www.{dom}/a/{k}?utm_source=twitter",
+                      "display_url": f"{dom}/a/{k}"}],
         },
         "author": {"id": uid, "username": f"synthetic_{uid}", "name": f"Synthetic {uid}",
                    "created_at": "2019-05-01T00:00:00.000Z",
@@ -56,16 +59,16 @@ def flat_v2_tweet(i: int, rng: random.Random, n_accounts: int = 2000) -> dict:
     return tweet
 
 
-def flat_v2_lines(n: int, seed: int = 1) -> Iterator[bytes]:
+def flat_v2_lines(n: int, seed: int = 1, link_every: int = 997) -> Iterator[bytes]:
     rng = random.Random(seed)
     for i in range(n):
-        yield orjson.dumps(flat_v2_tweet(i, rng)) + b"\n"
+        yield orjson.dumps(flat_v2_tweet(i, rng, link_every=link_every)) + b"\n"
 
 
-def write_flat_v2(path, n: int, seed: int = 1) -> None:
+def write_flat_v2(path, n: int, seed: int = 1, link_every: int = 997) -> None:
     with open(path, "wb") as fh:
         buf = []
-        for line in flat_v2_lines(n, seed):
+        for line in flat_v2_lines(n, seed, link_every):
             buf.append(line)
             if len(buf) >= 10_000:
                 fh.write(b"".join(buf))
@@ -73,12 +76,13 @@ def write_flat_v2(path, n: int, seed: int = 1) -> None:
         fh.write(b"".join(buf))
 
 
-def takedown_row(i: int, rng: random.Random, n_accounts: int = 2000) -> list:
+def takedown_row(i: int, rng: random.Random, n_accounts: int = 2000, link_every: int = 991) -> list:
+    k = i % link_every if link_every else i   # 0: every row a link of its own
     uid = f"{rng.randrange(n_accounts):06d}synthetic"
     tag = rng.choice(_TAGS)
     dom = rng.choice(_DOMAINS)
     is_rt = i % 4 == 1
-    text = f"synthetic takedown post {i} #{tag}\nsecond line, \"quoted\" https://t.co/k{i % 991}"
+    text = f"synthetic takedown post {i} #{tag}\nsecond line, \"quoted\" https://t.co/k{k}"
     return [
         str(1_100_000_000_000_000_000 + i), uid, f"Synthetic {uid}", f"synthetic_{uid}", "Beijing",
         "[SYNTHETIC] generated row", "", str(rng.randrange(10_000)), str(rng.randrange(1000)), "2017-08-30",
@@ -86,14 +90,14 @@ def takedown_row(i: int, rng: random.Random, n_accounts: int = 2000) -> list:
         "", "", "", "true" if is_rt else "false", "12345" if is_rt else "",
         str(1_100_000_000_000_000_000 + max(0, i - 7)) if is_rt else "", "absent", "absent",
         str(i % 3), str(i % 5), str(i % 11), str(i % 7), f"['{tag}']",
-        f"['https://www.{dom}/t/{i % 991}']", "[]",
+        f"['https://www.{dom}/t/{k}']", "[]",
     ]
 
 
-def write_takedown_csv(path, n: int, seed: int = 1) -> None:
+def write_takedown_csv(path, n: int, seed: int = 1, link_every: int = 991) -> None:
     rng = random.Random(seed)
     with open(path, "w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
         w.writerow(TAKEDOWN_COLUMNS)
         for i in range(n):
-            w.writerow(takedown_row(i, rng))
+            w.writerow(takedown_row(i, rng, link_every=link_every))
