@@ -121,21 +121,28 @@ def _normalize_simple(url: str) -> tuple[str, str] | None:
     host = given.rstrip(".")
     if not host:
         return None
+    host = _fold_host(host)
+    return "https://" + host + _fold_path(m.group(2) or "/"), host
+
+
+def _fold_host(host: str) -> str:
+    """Without 'www.' and one mobile/AMP prefix (m., mobile., amp., ...)."""
     if host.startswith("www."):
         host = host[4:]
     for pre in MOBILE_PREFIXES:
         if host.startswith(pre) and host.count(".") >= 2:
-            host = host[len(pre):]
-            break
-    if not host:
-        return None
-    path = m.group(2) or "/"
+            return host[len(pre):]
+    return host
+
+
+def _fold_path(path: str) -> str:
+    """Without an AMP suffix (/amp, .amp, .amp.html) and a trailing slash."""
     path = re.sub(r"/amp/?$", "/", path)
     if path.endswith(".amp") or path.endswith(".amp.html"):
         path = path[: path.rindex(".amp")] + (".html" if path.endswith(".amp.html") else "")
     if len(path) > 1 and path.endswith("/"):
         path = path.rstrip("/") or "/"
-    return "https://" + host + path, host
+    return path
 
 
 def _normalize(url: str | None) -> tuple[str | None, str | None]:
@@ -174,19 +181,9 @@ def _normalize_full(url: str) -> tuple[str, str | None]:
         port = parts.port
     except ValueError:
         return url, None
-    if host.startswith("www."):
-        host = host[4:]
-    for pre in MOBILE_PREFIXES:
-        if host.startswith(pre) and host.count(".") >= 2:
-            host = host[len(pre):]
-            break
+    host = _fold_host(host)
     netloc = host if port in (None, 80, 443) else f"{host}:{port}"
-    path = parts.path or "/"
-    path = re.sub(r"/amp/?$", "/", path)
-    if path.endswith(".amp") or path.endswith(".amp.html"):
-        path = path[: path.rindex(".amp")] + (".html" if path.endswith(".amp.html") else "")
-    if len(path) > 1 and path.endswith("/"):
-        path = path.rstrip("/") or "/"
+    path = _fold_path(parts.path or "/")
     query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
              if k.lower() not in TRACKING_PARAMS and not k.lower().startswith(TRACKING_PREFIXES)]
     # https and http of the same page are the same link for amplification counts
