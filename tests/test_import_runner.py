@@ -101,16 +101,15 @@ def _write_flat(path, n, seed):
 
 def test_import_runs_under_a_memory_limit_and_restores_it(tmp_path, monkeypatch):
     from envoywatch.store import Store
-    from envoywatch.store.db import Store as StoreClass
 
     seen = []
-    orig = StoreClass.write_many
+    orig = Store.write_many
 
     def spy(self, *a, **k):
         seen.append(self.scalar("SELECT current_setting('memory_limit')"))
         return orig(self, *a, **k)
 
-    monkeypatch.setattr(StoreClass, "write_many", spy)
+    monkeypatch.setattr(Store, "write_many", spy)
     f = _write_flat(tmp_path / "a.jsonl", 500, 1)
     with Store(tmp_path / "s.duckdb") as s:
         before = s.scalar("SELECT current_setting('memory_limit')")

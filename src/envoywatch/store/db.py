@@ -330,9 +330,8 @@ def _distinct(table: Table, unique: bool) -> str:
     return "" if unique else f"DISTINCT ON ({_keys(table)}) "
 
 
-def _fill_posts_sql(src: str = "_ew_stage", new: str = "_ew_new") -> str:
-    """UPDATE known posts from the batch `src` (posts not in `new`): NULL columns get values; 'referenced'
-    becomes 'primary'.
+def _fill_posts_sql() -> str:
+    """UPDATE known posts from the batch: NULL columns get values; 'referenced' becomes 'primary'.
 
     Only rows where something would change are touched, so re-importing the same data writes nothing.
     """
@@ -348,20 +347,20 @@ def _fill_posts_sql(src: str = "_ew_stage", new: str = "_ew_new") -> str:
             sets.append(f'"{c}" = coalesce(posts."{c}", s."{c}")')
             changes.append(f'(posts."{c}" IS NULL AND s."{c}" IS NOT NULL)')
     return ("UPDATE posts SET " + ", ".join(sets) +
-            f" FROM (SELECT DISTINCT ON (platform, post_id) * FROM {src} ANTI JOIN {new} USING (platform, post_id)) s"
+            " FROM (SELECT DISTINCT ON (platform, post_id) * FROM _ew_stage ANTI JOIN _ew_new USING (platform, post_id)) s"
             " WHERE posts.platform = s.platform AND posts.post_id = s.post_id AND (" + " OR ".join(changes) + ")")
 
 
-_SQL_CACHE: dict[tuple[str, str], str] = {}
+_SQL_CACHE: dict[str, str] = {}
 
 
-def _insert_sql(table: Table, src: str = "_ew_stage") -> str:
-    """INSERT the rows of `src` into `table` with its ON CONFLICT policy (tables with a PRIMARY KEY)."""
-    sql = _SQL_CACHE.get((table.name, src))
+def _insert_sql(table: Table) -> str:
+    """INSERT the rows of _ew_stage into `table` with its ON CONFLICT policy (tables with a PRIMARY KEY)."""
+    sql = _SQL_CACHE.get(table.name)
     if sql:
         return sql
     cols = ", ".join(f'"{c}"' for c in table.column_names)
-    sql = f'INSERT INTO "{table.name}" ({cols}) SELECT {cols} FROM {src}'
+    sql = f'INSERT INTO "{table.name}" ({cols}) SELECT {cols} FROM _ew_stage'
     if table.key:
         if table.on_conflict == "coalesce":
             sets = []
@@ -374,5 +373,5 @@ def _insert_sql(table: Table, src: str = "_ew_stage") -> str:
             sql += " ON CONFLICT DO UPDATE SET " + ", ".join(sets)
         else:
             sql += " ON CONFLICT DO NOTHING"
-    _SQL_CACHE[(table.name, src)] = sql
+    _SQL_CACHE[table.name] = sql
     return sql
